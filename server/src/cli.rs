@@ -1,0 +1,161 @@
+//! The `aos` command line. Output is meant for scripts: commands that create
+//! something print its id (or key) alone on stdout; logs go to stderr.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use uuid::Uuid;
+
+use crate::domain::{Persona, Role};
+
+#[derive(Debug, Parser)]
+#[command(name = "aos", version, about = "AutonomOS Control Center: conversational gateway for executives", long_about = None)]
+pub struct Cli {
+    /// Settings file (default: ./aos.toml when present). The environment overrides it.
+    #[arg(long, global = true, env = "AOS_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Address to listen on [env: AOS_BIND] [default: 127.0.0.1:8080].
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
+    /// Apply database migrations (as AOS_MIGRATE_DATABASE_URL, else DATABASE_URL).
+    Migrate,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Apikey(ApiKeyCommand),
+    /// The demo tenant.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant and print its id.
+    Create {
+        /// Display name of the organisation.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user in a tenant and print the user's id.
+    Create(CreateUserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUserArgs {
+    #[arg(long)]
+    pub tenant: Uuid,
+    #[arg(long)]
+    pub email: String,
+    /// At least 8 characters. Prefer --password-env in shared shells.
+    #[arg(
+        long,
+        conflicts_with = "password_env",
+        required_unless_present = "password_env"
+    )]
+    pub password: Option<String>,
+    /// Read the password from this environment variable instead.
+    #[arg(long)]
+    pub password_env: Option<String>,
+    /// viewer, analyst, approver or admin.
+    #[arg(long)]
+    pub role: Role,
+    #[arg(long)]
+    pub display_name: Option<String>,
+    /// Usual persona: cto, cro, coo or cfo.
+    #[arg(long)]
+    pub persona: Option<Persona>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key and print it (it is shown only once).
+    Create {
+        #[arg(long)]
+        tenant: Uuid,
+        /// viewer, analyst, approver or admin.
+        #[arg(long)]
+        role: Role,
+        /// A label for the key.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Create the demo tenant and its users if they are missing (idempotent).
+    Seed,
+}
+
+impl clap::ValueEnum for Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Role::Viewer, Role::Analyst, Role::Approver, Role::Admin]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+impl clap::ValueEnum for Persona {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Persona::Cto, Persona::Cro, Persona::Coo, Persona::Cfo]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn user_create_parses_roles() {
+        let cli = Cli::try_parse_from([
+            "aos",
+            "user",
+            "create",
+            "--tenant",
+            "6f1c2b1e-9b7e-4f0e-8a39-1d1f3b3f9a10",
+            "--email",
+            "a@b.co",
+            "--password",
+            "long enough",
+            "--role",
+            "approver",
+        ])
+        .expect("parses");
+        let Command::User(UserCommand::Create(args)) = cli.command else {
+            panic!("wrong command");
+        };
+        assert_eq!(args.role, Role::Approver);
+        assert!(Cli::try_parse_from(["aos", "user", "create", "--role", "root"]).is_err());
+    }
+}

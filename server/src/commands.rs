@@ -1,0 +1,211 @@
+//! What each `aos` command does. Start-up failures come back as one-line
+//! errors naming the dependency at fault (see `main`).
+
+use anyhow::{Context, Result, bail};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+use uuid::Uuid;
+
+use crate::admin::api_keys::{CreateApiKey, issue_key};
+use crate::admin::users::{CreateUser, add_user};
+use crate::auth::tokens::JwtKeys;
+use crate::cli::{ApiKeyCommand, Cli, Command, DemoCommand, TenantCommand, UserCommand};
+use crate::domain::{TenantId, parse_label};
+use crate::settings::{LogFormat, ProcessEnv, ServiceUrl, Settings};
+use crate::state::AppState;
+use crate::store::audit::{self, Actor};
+use crate::store::{Db, MIGRATOR, tenants};
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let mut settings = Settings::load(cli.config.as_deref(), &ProcessEnv)?;
+    let serving = matches!(cli.command, Command::Serve { .. });
+    init_logging(&settings, serving);
+    match cli.command {
+        Command::Serve { bind } => {
+            if let Some(bind) = bind {
+                settings.bind = bind;
+            }
+            serve(settings).await
+        }
+        Command::Migrate => migrate(&settings).await,
+        Command::Tenant(TenantCommand::Create { name }) => {
+            let db = connect_db(&settings).await?;
+            let name = parse_label("name", &name)?;
+            let id = TenantId(Uuid::new_v4());
+            let mut tx = db.tenant(id).await?;
+            tenants::create(&mut tx, id, &name).await?;
+            audit::record(
+                &mut tx,
+                Actor::System,
+                "tenant.create",
+                ("tenant", &id.to_string()),
+                serde_json::json!({ "name": name }),
+            )
+            .await?;
+            tx.commit().await?;
+            println!("{id}");
+            Ok(())
+        }
+        Command::User(UserCommand::Create(args)) => {
+            let db = connect_db(&settings).await?;
+            let password = match (args.password, args.password_env) {
+                (Some(password), _) => password,
+                (None, Some(var)) => std::env::var(&var)
+                    .with_context(|| format!("environment variable {var} is not set"))?,
+                (None, None) => bail!("give --password or --password-env"),
+            };
+            let tenant = existing_tenant(&db, args.tenant).await?;
+            let user = add_user(
+                &db,
+                tenant,
+                Actor::System,
+                CreateUser {
+                    email: args.email,
+                    password,
+                    role: args.role,
+                    display_name: args.display_name,
+                    persona: args.persona,
+                },
+            )
+            .await?;
+            println!("{}", user.id);
+            Ok(())
+        }
+        Command::Apikey(ApiKeyCommand::Create { tenant, role, name }) => {
+            let db = connect_db(&settings).await?;
+            let tenant = existing_tenant(&db, tenant).await?;
+            let created = issue_key(
+                &db,
+                tenant,
+                Actor::System,
+                None,
+                CreateApiKey { name, role },
+            )
+            .await?;
+            println!("{}", created.key);
+            Ok(())
+        }
+        Command::Demo(DemoCommand::Seed) => {
+            let db = connect_db(&settings).await?;
+            crate::demo::seed(&db).await?;
+            Ok(())
+        }
+    }
+}
+
+fn init_logging(settings: &Settings, serving: bool) {
+    let default = if serving { "info,sqlx=warn" } else { "warn" };
+    let filter = EnvFilter::try_from_env("AOS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match settings.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn serve(settings: Settings) -> Result<()> {
+    let jwt_secret = settings.jwt_secret.clone().context(
+        "AOS_JWT_SECRET is not set (at least 32 random bytes, e.g. `openssl rand -hex 32`)",
+    )?;
+    let db = connect_db(&settings).await?;
+    check_schema(&db).await?;
+    let redis = connect_redis(&settings.redis_url).await?;
+    let metrics = crate::http::metrics::install().context("cannot install the metrics recorder")?;
+    let jwt = JwtKeys::new(jwt_secret.expose().as_bytes(), settings.access_token_ttl)
+        .context("AOS_JWT_SECRET is not usable")?;
+    let listener = TcpListener::bind(settings.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    let address = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    let state = AppState {
+        settings: Arc::new(settings),
+        db,
+        redis,
+        jwt: Arc::new(jwt),
+        metrics,
+    };
+    tracing::info!(%address, "aos listening");
+    println!("aos listening on http://{address}");
+    crate::http::serve(state, listener)
+        .await
+        .context("server failed")
+}
+
+async fn migrate(settings: &Settings) -> Result<()> {
+    let url = settings
+        .migrate_database_url
+        .as_ref()
+        .or(settings.database_url.as_ref())
+        .context("neither AOS_MIGRATE_DATABASE_URL nor DATABASE_URL is set")?;
+    let db = Db::connect(url.expose(), 2)
+        .await
+        .with_context(|| format!("cannot connect to PostgreSQL at {url}"))?;
+    MIGRATOR
+        .run(db.pool())
+        .await
+        .with_context(|| format!("migrating {url} failed"))?;
+    eprintln!("database at {url} is up to date");
+    Ok(())
+}
+
+async fn connect_db(settings: &Settings) -> Result<Db> {
+    let url = settings
+        .database_url
+        .as_ref()
+        .context("DATABASE_URL is not set")?;
+    let db = Db::connect(url.expose(), settings.db_max_connections)
+        .await
+        .with_context(|| format!("cannot connect to PostgreSQL at {url}"))?;
+    Ok(db)
+}
+
+/// Refuses to serve against a schema older than this binary.
+async fn check_schema(db: &Db) -> Result<()> {
+    let expected = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    let applied = db
+        .schema_version()
+        .await
+        .context("cannot read the schema version (has `aos migrate` run?)")?
+        .unwrap_or(0);
+    if applied < expected {
+        bail!(
+            "the database schema is at version {applied} but this binary needs {expected}: run `aos migrate`"
+        );
+    }
+    Ok(())
+}
+
+async fn connect_redis(url: &ServiceUrl) -> Result<ConnectionManager> {
+    let client =
+        redis::Client::open(url.expose()).with_context(|| format!("REDIS_URL {url} is invalid"))?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(2)))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_millis(500));
+    let manager = tokio::time::timeout(
+        Duration::from_secs(5),
+        ConnectionManager::new_with_config(client, config),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("timed out"))
+    .and_then(|r| r.map_err(anyhow::Error::from))
+    .with_context(|| format!("cannot connect to Redis at {url}"))?;
+    Ok(manager)
+}
+
+async fn existing_tenant(db: &Db, id: Uuid) -> Result<TenantId> {
+    let tenant = TenantId(id);
+    let mut tx = db.tenant(tenant).await?;
+    tenants::current(&mut tx)
+        .await
+        .with_context(|| format!("tenant {id} does not exist"))?;
+    Ok(tenant)
+}

@@ -1,0 +1,249 @@
+//! Value types parsed at the edge, so that the rest of the server only ever
+//! handles well-formed emails, passwords, roles and tenants.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// Why a value was refused; the message is safe to show to the caller.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct InvalidValue(pub String);
+
+/// A tenant's id. Every tenant-owned query runs inside a transaction scoped to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TenantId(pub Uuid);
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Roles in increasing order of power: `viewer < analyst < approver < admin`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Analyst,
+    Approver,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Analyst => "analyst",
+            Role::Approver => "approver",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = InvalidValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "viewer" => Ok(Role::Viewer),
+            "analyst" => Ok(Role::Analyst),
+            "approver" => Ok(Role::Approver),
+            "admin" => Ok(Role::Admin),
+            other => Err(InvalidValue(format!(
+                "unknown role `{other}` (expected viewer, analyst, approver or admin)"
+            ))),
+        }
+    }
+}
+
+/// The executive persona a user usually speaks as; a prior for classification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Persona {
+    Cto,
+    Cro,
+    Coo,
+    Cfo,
+}
+
+impl Persona {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Persona::Cto => "cto",
+            Persona::Cro => "cro",
+            Persona::Coo => "coo",
+            Persona::Cfo => "cfo",
+        }
+    }
+}
+
+impl FromStr for Persona {
+    type Err = InvalidValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "cto" => Ok(Persona::Cto),
+            "cro" => Ok(Persona::Cro),
+            "coo" => Ok(Persona::Coo),
+            "cfo" => Ok(Persona::Cfo),
+            other => Err(InvalidValue(format!(
+                "unknown persona `{other}` (expected cto, cro, coo or cfo)"
+            ))),
+        }
+    }
+}
+
+/// A syntactically valid, lower-cased email address (at most 254 characters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(InvalidValue("email must not be empty".into()));
+        }
+        if trimmed.len() > Self::MAX_LEN {
+            return Err(InvalidValue(format!(
+                "email is longer than {} characters",
+                Self::MAX_LEN
+            )));
+        }
+        let Some((local, domain)) = trimmed.rsplit_once('@') else {
+            return Err(InvalidValue("email must contain `@`".into()));
+        };
+        let well_formed = !local.is_empty()
+            && !domain.is_empty()
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !trimmed.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !local.contains('@');
+        if !well_formed {
+            return Err(InvalidValue("email is not a valid address".into()));
+        }
+        Ok(Email(trimmed.to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password as submitted, checked for length only (8 to 512 bytes): long
+/// inputs are refused before they reach the deliberately slow hash.
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_LEN: usize = 8;
+    pub const MAX_LEN: usize = 512;
+
+    pub fn parse(raw: String) -> Result<Self, InvalidValue> {
+        if raw.is_empty() {
+            return Err(InvalidValue("password must not be empty".into()));
+        }
+        if raw.len() > Self::MAX_LEN {
+            return Err(InvalidValue(format!(
+                "password is longer than {} bytes",
+                Self::MAX_LEN
+            )));
+        }
+        if raw.chars().count() < Self::MIN_LEN {
+            return Err(InvalidValue(format!(
+                "password must have at least {} characters",
+                Self::MIN_LEN
+            )));
+        }
+        Ok(Password(raw))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password([redacted])")
+    }
+}
+
+/// A short human label (tenant, key or display name): 1 to 200 characters after trimming.
+pub fn parse_label(field: &str, raw: &str) -> Result<String, InvalidValue> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(InvalidValue(format!("{field} must not be empty")));
+    }
+    if trimmed.chars().count() > 200 {
+        return Err(InvalidValue(format!(
+            "{field} is longer than 200 characters"
+        )));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(InvalidValue(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered_by_power() {
+        assert!(Role::Viewer < Role::Analyst);
+        assert!(Role::Analyst < Role::Approver);
+        assert!(Role::Approver < Role::Admin);
+        assert_eq!("approver".parse::<Role>(), Ok(Role::Approver));
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn email_is_normalised_and_bounded() {
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").map(|e| e.as_str().to_owned()),
+            Ok("ada@example.com".to_owned())
+        );
+        assert!(Email::parse("").is_err());
+        assert!(Email::parse("no-at-sign").is_err());
+        assert!(Email::parse("a b@example.com").is_err());
+        assert!(Email::parse("a@").is_err());
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(10_000))).is_err());
+    }
+
+    #[test]
+    fn password_length_is_checked_before_hashing() {
+        assert!(Password::parse(String::new()).is_err());
+        assert!(Password::parse("short".into()).is_err());
+        assert!(Password::parse("x".repeat(513)).is_err());
+        assert!(Password::parse("correct horse".into()).is_ok());
+        assert_eq!(
+            format!("{:?}", Password::parse("correct horse".into())),
+            "Ok(Password([redacted]))"
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! AutonomOS Control Center server: the `aos` binary's HTTP API, storage,
+//! authentication and operator commands.
+
+pub mod admin;
+pub mod auth;
+pub mod cli;
+pub mod commands;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod settings;
+pub mod state;
+pub mod store;

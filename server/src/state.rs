@@ -1,0 +1,18 @@
+//! Shared state handed to every request handler.
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use redis::aio::ConnectionManager;
+use std::sync::Arc;
+
+use crate::auth::tokens::JwtKeys;
+use crate::settings::Settings;
+use crate::store::Db;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub redis: ConnectionManager,
+    pub jwt: Arc<JwtKeys>,
+    pub metrics: PrometheusHandle,
+}
