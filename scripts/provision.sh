@@ -48,8 +48,9 @@ chmod 755 "$CACHE" # the postgres user runs binaries from here
 mkdir -p .data
 chmod 755 .data
 
-# Serialise concurrent runs (shared cache, same data dirs).
-exec 9>"$CACHE/.provision.lock"
+# Serialise concurrent runs (shared cache, same data dirs). Daemons started
+# below get '9>&-' so they do not inherit (and hold) the lock forever.
+exec 9>"$CACHE/provision.lock"
 flock 9
 
 # Env file entries, written at the very end.
@@ -125,9 +126,9 @@ ensure_bundle() {
 # Run a command as the user that owns the postgres data dir.
 as_pg() {
   if ((IS_ROOT)); then
-    (cd / && runuser -u "$PG_USER" -- "$@")
+    (cd / && runuser -u "$PG_USER" -- "$@") 9>&-
   else
-    "$@"
+    "$@" 9>&-
   fi
 }
 
@@ -336,7 +337,7 @@ else
     mkdir -p "$CACHE/redis"
     log "starting redis-server on 127.0.0.1:6379"
     redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" \
-      --appendonly no --dir "$CACHE/redis" --logfile "$CACHE/redis/redis.log" >/dev/null
+      --appendonly no --dir "$CACHE/redis" --logfile "$CACHE/redis/redis.log" >/dev/null 9>&-
     for _ in $(seq 50); do
       redis_ping -h 127.0.0.1 -p 6379 && break
       sleep 0.2

@@ -1,1 +1,7 @@
-//! e
+//! End-to-end tests against the real `aos` binary, PostgreSQL and Redis.
+
+mod auth;
+mod bad_input;
+mod cli;
+mod isolation;
+mod operations;

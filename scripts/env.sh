@@ -1,0 +1,33 @@
+# Shared by scripts/run.sh and scripts/test.sh (sourced, not run): provisions
+# PostgreSQL + pgvector and Redis, then exports their settings and a JWT secret.
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+AOS_BIN="$CARGO_TARGET_DIR/debug/aos"
+export AOS_BIN
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+bash scripts/provision.sh
+set -a
+# shellcheck disable=SC1091
+. .data/env
+set +a
+
+# A signing secret made once per checkout and kept out of git.
+if [ -z "${AOS_JWT_SECRET:-}" ]; then
+    if [ ! -s .data/jwt-secret ]; then
+        umask 077
+        python3 -c 'import secrets; print(secrets.token_hex(32))' > .data/jwt-secret
+    fi
+    AOS_JWT_SECRET="$(cat .data/jwt-secret)"
+    export AOS_JWT_SECRET
+fi
+
+# psql from the bundled PostgreSQL when we run our own, else the system's.
+psql_cmd() {
+    if [ -n "${AOS_PG_BIN:-}" ] && [ -x "$AOS_PG_BIN/psql" ]; then
+        "$AOS_PG_BIN/psql" "$@"
+    else
+        psql "$@"
+    fi
+}
