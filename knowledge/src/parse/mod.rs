@@ -1,0 +1,1 @@
+//! Document parsers (being written).
