@@ -142,7 +142,13 @@ psql_local() {
   PGOPTIONS="-c client_min_messages=warning" psql_url "$@"
 }
 
-if [[ -n "${DATABASE_URL:-}" ]]; then
+PORT="${AOS_PG_PORT:-5544}"
+[[ "$PORT" =~ ^[0-9]+$ ]] || die "AOS_PG_PORT must be a number, got '$PORT'"
+LOCAL_DATABASE_URL="postgres://aos_app:aos_app@127.0.0.1:$PORT/aos"
+
+# A DATABASE_URL equal to the local one (from a sourced .data/env) is not
+# external: keep managing (and if need be restarting) the local server.
+if [[ -n "${DATABASE_URL:-}" && "$DATABASE_URL" != "$LOCAL_DATABASE_URL" ]]; then
   # --- external database ----------------------------------------------------
   log "PostgreSQL: using DATABASE_URL from the environment"
   if command -v psql >/dev/null 2>&1; then
@@ -161,8 +167,6 @@ if [[ -n "${DATABASE_URL:-}" ]]; then
   fi
 else
   # --- project-local PostgreSQL 16 + pgvector ---------------------------------
-  PORT="${AOS_PG_PORT:-5544}"
-  [[ "$PORT" =~ ^[0-9]+$ ]] || die "AOS_PG_PORT must be a number, got '$PORT'"
   ensure_bundle
   PSQL="$PGBIN/psql"
 
@@ -301,7 +305,7 @@ SQL
   psql_local "postgres://postgres@127.0.0.1:$PORT/aos" \
     -c 'create extension if not exists vector'
 
-  env_set DATABASE_URL "postgres://aos_app:aos_app@127.0.0.1:$PORT/aos"
+  env_set DATABASE_URL "$LOCAL_DATABASE_URL"
   env_set AOS_MIGRATE_DATABASE_URL "postgres://aos_owner:aos_owner@127.0.0.1:$PORT/aos"
   env_set AOS_TEST_ADMIN_URL "$SUPER_URL"
   env_set AOS_PG_BIN "$PGBIN"
@@ -325,7 +329,8 @@ fi
 
 redis_ping() { [[ "$(timeout 5 redis-cli "$@" ping 2>/dev/null)" == PONG ]]; }
 
-if [[ -n "${REDIS_URL:-}" ]]; then
+LOCAL_REDIS_URL="redis://127.0.0.1:6379"
+if [[ -n "${REDIS_URL:-}" && "$REDIS_URL" != "$LOCAL_REDIS_URL" ]]; then
   log "Redis: using REDIS_URL from the environment"
   redis_ping -u "$REDIS_URL" ||
     die "REDIS_URL is set but 'redis-cli -u \"\$REDIS_URL\" ping' does not answer PONG"
@@ -345,7 +350,7 @@ else
     redis_ping -h 127.0.0.1 -p 6379 ||
       die "redis-server did not come up on 127.0.0.1:6379 (log: $CACHE/redis/redis.log)"
   fi
-  env_set REDIS_URL "redis://127.0.0.1:6379"
+  env_set REDIS_URL "$LOCAL_REDIS_URL"
 fi
 env_set AOS_REDIS_SERVER_BIN "$(command -v redis-server)"
 
