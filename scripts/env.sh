@@ -8,6 +8,7 @@ export AOS_BIN
 say() { printf '==> %s\n' "$*" >&2; }
 
 bash scripts/provision.sh
+bash scripts/fetch-model.sh
 set -a
 # shellcheck disable=SC1091
 . .data/env

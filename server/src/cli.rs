@@ -41,6 +41,36 @@ pub enum Command {
     /// The demo tenant.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Add files or folders (recursively) to a tenant's knowledge.
+    Ingest(IngestArgs),
+    /// Measure quality against public data sets.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[arg(long)]
+    pub tenant: Uuid,
+    /// Tags for every document, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Personas the documents are for (cto, cro, coo, cfo; default all), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub personas: Vec<String>,
+    /// Files and folders; folders are walked recursively.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// nDCG@10, recall@10 and MRR@10 of lexical, dense and hybrid search on a
+    /// BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/test.tsv).
+    Retrieval {
+        #[arg(long)]
+        dataset: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,7 +12,9 @@ use uuid::Uuid;
 use crate::admin::api_keys::{CreateApiKey, issue_key};
 use crate::admin::users::{CreateUser, add_user};
 use crate::auth::tokens::JwtKeys;
-use crate::cli::{ApiKeyCommand, Cli, Command, DemoCommand, TenantCommand, UserCommand};
+use crate::cli::{
+    ApiKeyCommand, Cli, Command, DemoCommand, EvalCommand, TenantCommand, UserCommand,
+};
 use crate::domain::{TenantId, parse_label};
 use crate::settings::{LogFormat, ProcessEnv, ServiceUrl, Settings};
 use crate::state::AppState;
@@ -88,6 +90,17 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("{}", created.key);
             Ok(())
         }
+        Command::Ingest(args) => {
+            let db = connect_db(&settings).await?;
+            existing_tenant(&db, args.tenant).await?;
+            let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
+            crate::ingest_cli::run(&db, &service, args).await
+        }
+        Command::Eval(EvalCommand::Retrieval { dataset }) => {
+            let db = connect_db(&settings).await?;
+            let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
+            crate::eval::retrieval::run(&db, &service, &dataset).await
+        }
         Command::Demo(DemoCommand::Seed) => {
             let db = connect_db(&settings).await?;
             crate::demo::seed(&db).await?;
@@ -118,6 +131,7 @@ async fn serve(settings: Settings) -> Result<()> {
     let metrics = crate::http::metrics::install().context("cannot install the metrics recorder")?;
     let jwt = JwtKeys::new(jwt_secret.expose().as_bytes(), settings.access_token_ttl)
         .context("AOS_JWT_SECRET is not usable")?;
+    let knowledge = crate::knowledge::KnowledgeService::from_settings(&settings)?;
     let listener = TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -130,6 +144,7 @@ async fn serve(settings: Settings) -> Result<()> {
         redis,
         jwt: Arc::new(jwt),
         metrics,
+        knowledge: Arc::new(knowledge),
     };
     tracing::info!(%address, "aos listening");
     println!("aos listening on http://{address}");

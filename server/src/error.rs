@@ -114,6 +114,27 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<knowledge::KnowledgeError> for ApiError {
+    fn from(err: knowledge::KnowledgeError) -> Self {
+        use knowledge::KnowledgeError as K;
+        use knowledge::embed::EmbedError;
+        use knowledge::parse::ParseError;
+        match err {
+            K::Parse(ParseError::Unsupported(message)) => ApiError::UnsupportedMediaType(message),
+            K::Parse(e) => ApiError::Validation(e.to_string()),
+            K::Invalid(message) => ApiError::Validation(message),
+            K::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            e @ K::ModelMismatch { .. } => ApiError::Conflict(e.to_string()),
+            K::Conflict(message) => ApiError::Conflict(message),
+            K::Embed(EmbedError::Transient(message)) => {
+                ApiError::Unavailable(format!("the embedding service is unavailable: {message}"))
+            }
+            e @ K::Embed(_) => ApiError::Internal(e.into()),
+            K::Database(e) => ApiError::Internal(e.into()),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {

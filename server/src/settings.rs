@@ -103,6 +103,24 @@ pub struct Settings {
     pub openai_api_key: Option<Secret>,
     pub llm_model: Option<String>,
     pub log_format: LogFormat,
+    pub embedder: EmbedderKind,
+    /// Folder with all-MiniLM-L6-v2 (`model.safetensors`, `tokenizer.json`);
+    /// the tokenizer also measures chunks when the embedder is remote.
+    pub model_dir: Option<PathBuf>,
+    /// Model name for the OpenAI-compatible embedder.
+    pub embedding_model: String,
+    /// Largest document upload accepted.
+    pub upload_limit_bytes: usize,
+}
+
+/// Where embeddings come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmbedderKind {
+    /// all-MiniLM-L6-v2 in-process.
+    Local,
+    /// An OpenAI-compatible `/embeddings` endpoint at `OPENAI_BASE_URL`.
+    Openai,
 }
 
 /// What an `aos.toml` may contain; every key is optional and the environment wins.
@@ -123,6 +141,10 @@ struct FileSettings {
     openai_api_key: Option<Secret>,
     llm_model: Option<String>,
     log_format: Option<LogFormat>,
+    embedder: Option<EmbedderKind>,
+    model_dir: Option<PathBuf>,
+    embedding_model: Option<String>,
+    upload_limit_bytes: Option<usize>,
 }
 
 /// Why settings could not be loaded; each names the setting at fault.
@@ -260,7 +282,40 @@ impl Settings {
             },
             None => file.log_format.unwrap_or(LogFormat::Text),
         };
+        let embedder = match env.var("AOS_EMBEDDER") {
+            Some(raw) => match raw.as_str() {
+                "local" => EmbedderKind::Local,
+                "openai" => EmbedderKind::Openai,
+                _ => {
+                    return Err(SettingsError::Invalid {
+                        name: "AOS_EMBEDDER",
+                        message: format!("`{raw}` is not `local` or `openai`"),
+                    });
+                }
+            },
+            None => file.embedder.unwrap_or(EmbedderKind::Local),
+        };
+        if embedder == EmbedderKind::Openai && openai_base_url.is_none() {
+            return Err(SettingsError::Invalid {
+                name: "AOS_EMBEDDER",
+                message: "`openai` needs OPENAI_BASE_URL".into(),
+            });
+        }
+        let model_dir = env
+            .var("AOS_MODEL_DIR")
+            .map(PathBuf::from)
+            .or(file.model_dir);
+        let embedding_model = env
+            .var("AOS_EMBEDDING_MODEL")
+            .or(file.embedding_model)
+            .unwrap_or_else(|| "text-embedding-3-small".into());
+        let upload_limit_bytes = number(env, "AOS_UPLOAD_LIMIT_BYTES", file.upload_limit_bytes)?
+            .unwrap_or(20 * 1024 * 1024);
         Ok(Settings {
+            embedder,
+            model_dir,
+            embedding_model,
+            upload_limit_bytes,
             bind,
             database_url,
             migrate_database_url,

@@ -5,6 +5,7 @@ use redis::aio::ConnectionManager;
 use std::sync::Arc;
 
 use crate::auth::tokens::JwtKeys;
+use crate::knowledge::KnowledgeService;
 use crate::settings::Settings;
 use crate::store::Db;
 
@@ -15,4 +16,5 @@ pub struct AppState {
     pub redis: ConnectionManager,
     pub jwt: Arc<JwtKeys>,
     pub metrics: PrometheusHandle,
+    pub knowledge: Arc<KnowledgeService>,
 }

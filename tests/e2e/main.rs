@@ -4,4 +4,5 @@ mod auth;
 mod bad_input;
 mod cli;
 mod isolation;
+mod knowledge;
 mod operations;

@@ -123,6 +123,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .env("AOS_JWT_SECRET", JWT_SECRET)
         .env("AOS_BIND", "127.0.0.1:0")
         .env("AOS_LOG", "warn")
+        .env("AOS_MODEL_DIR", env("AOS_MODEL_DIR"))
         .envs(options.env)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -186,6 +187,7 @@ impl TestApp {
             .env_clear()
             .env("DATABASE_URL", &self.database_url)
             .env("REDIS_URL", &self.redis_url)
+            .env("AOS_MODEL_DIR", env("AOS_MODEL_DIR"))
             .output()
             .await
             .expect("run aos");

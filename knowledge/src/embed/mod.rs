@@ -1,1 +1,135 @@
-//! Embedders (being written).
+//! Embedders: turn text into L2-normalised vectors for vector search.
+//!
+//! [`Embedder`] is the seam the rest of the crate uses, held as `Arc<dyn Embedder>`.
+//! Two adapters sit beside it: [`LocalEmbedder`] runs all-MiniLM-L6-v2 on the CPU
+//! (weights fetched by `scripts/fetch-model.sh`) and [`OpenAiEmbedder`] calls an
+//! OpenAI-compatible `/v1/embeddings` endpoint. [`TokenCounter`] measures and cuts
+//! text in the local model's tokens, so the chunker can size chunks to fit it.
+
+mod local;
+mod openai;
+mod tokens;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+pub use local::LocalEmbedder;
+pub use openai::{OpenAiEmbedder, OpenAiOptions};
+pub use tokens::TokenCounter;
+
+/// The future returned by [`Embedder::embed`].
+pub type EmbedFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<Vec<f32>>, EmbedError>> + Send + 'a>>;
+
+/// Turns texts into vectors that can be compared with [`cosine`] (or a plain dot
+/// product, since they are unit length).
+pub trait Embedder: Send + Sync {
+    /// Stable model identity recorded with every stored vector, e.g.
+    /// "local/all-MiniLM-L6-v2" or "openai/text-embedding-3-small". Vectors from
+    /// different model ids must never be compared.
+    fn model_id(&self) -> &str;
+
+    /// Length of every vector this embedder returns.
+    fn dimension(&self) -> usize;
+
+    /// L2-normalised embeddings, one per input, in input order. An empty slice
+    /// gives an empty result without any work.
+    fn embed<'a>(&'a self, texts: &'a [String]) -> EmbedFuture<'a>;
+}
+
+/// Why embedding failed, sorted by what the caller does next.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    /// The local model files are missing or unreadable: fix the installation;
+    /// retrying will not help.
+    #[error(
+        "cannot load the embedding model from {}: {reason}; run scripts/fetch-model.sh",
+        path.display()
+    )]
+    Load { path: PathBuf, reason: String },
+    /// The service is overloaded or unreachable (timeout, connection error, 429,
+    /// 5xx): retry later, with backoff.
+    #[error("embedding service temporarily unavailable: {0}")]
+    Transient(String),
+    /// The request cannot succeed as sent (rejected input, bad credentials,
+    /// unexpected response such as the wrong dimension): do not retry.
+    #[error("embedding failed: {0}")]
+    Permanent(String),
+}
+
+/// Cosine similarity of two vectors of the same length, in [-1, 1]; 0 when
+/// either vector is all zeros.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len(), "cosine of vectors of different lengths");
+    let (mut dot, mut norm_a, mut norm_b) = (0.0f32, 0.0f32, 0.0f32);
+    for (x, y) in a.iter().zip(b) {
+        dot += x * y;
+        norm_a += x * x;
+        norm_b += y * y;
+    }
+    if norm_a == 0.0 || norm_b == 0.0 {
+        return 0.0;
+    }
+    dot / (norm_a.sqrt() * norm_b.sqrt())
+}
+
+/// Scales `v` to unit length in place; an all-zero vector is left as it is.
+fn l2_normalise(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+/// Where tests find the local model: `AOS_MODEL_DIR`, else the default cache dir
+/// that `scripts/fetch-model.sh` fills when run as root.
+#[cfg(test)]
+fn test_model_dir() -> PathBuf {
+    let dir = std::env::var_os("AOS_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/aos/models/all-MiniLM-L6-v2"));
+    assert!(
+        dir.join("model.safetensors").is_file() && dir.join("tokenizer.json").is_file(),
+        "embedding model not found in {}: run scripts/fetch-model.sh (and set AOS_MODEL_DIR \
+         if it put the model elsewhere)",
+        dir.display()
+    );
+    dir
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_of_known_vectors() {
+        assert!((cosine(&[1.0, 0.0], &[1.0, 0.0]) - 1.0).abs() < 1e-6);
+        assert!(cosine(&[1.0, 0.0], &[0.0, 2.0]).abs() < 1e-6);
+        assert!((cosine(&[1.0, 1.0], &[-2.0, -2.0]) + 1.0).abs() < 1e-6);
+        assert_eq!(cosine(&[0.0, 0.0], &[1.0, 2.0]), 0.0);
+    }
+
+    #[test]
+    fn l2_normalise_gives_unit_length_and_keeps_zeros() {
+        let mut v = vec![3.0, 4.0];
+        l2_normalise(&mut v);
+        assert_eq!(v, vec![0.6, 0.8]);
+        let mut zero = vec![0.0, 0.0];
+        l2_normalise(&mut zero);
+        assert_eq!(zero, vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn load_error_names_the_fix() {
+        let err = EmbedError::Load {
+            path: PathBuf::from("/nowhere"),
+            reason: "not found".into(),
+        };
+        let msg = err.to_string();
+        assert!(
+            msg.contains("/nowhere") && msg.contains("scripts/fetch-model.sh"),
+            "{msg}"
+        );
+    }
+}

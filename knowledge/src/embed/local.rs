@@ -1,0 +1,323 @@
+//! The local embedder: sentence-transformers all-MiniLM-L6-v2 run on the CPU with
+//! candle's BERT, mean-pooled and L2-normalised like sentence-transformers does.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use candle_core::{Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config, DTYPE};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+use super::{EmbedError, EmbedFuture, Embedder, TokenCounter};
+
+const MODEL_ID: &str = "local/all-MiniLM-L6-v2";
+const DIMENSION: usize = 384;
+/// The model's `max_seq_length` (sentence_bert_config.json); longer inputs are
+/// truncated, as sentence-transformers does.
+const MAX_SEQUENCE_TOKENS: usize = 256;
+/// Inputs per forward pass: larger batches gain little on a few cores and pad more.
+const BATCH_SIZE: usize = 32;
+
+/// all-MiniLM-L6-v2 on the CPU (384 dimensions). Cheap to clone; embedding runs
+/// on tokio's blocking pool so it never stalls the async workers.
+#[derive(Clone)]
+pub struct LocalEmbedder {
+    inner: Arc<Model>,
+}
+
+impl std::fmt::Debug for LocalEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalEmbedder")
+            .field("model_id", &MODEL_ID)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Model {
+    bert: BertModel,
+    /// Pads each batch to its longest input and truncates at the model's limit.
+    tokenizer: Tokenizer,
+    counter: TokenCounter,
+    device: Device,
+}
+
+impl LocalEmbedder {
+    /// Text tokens the model reads before truncating: its 256-token window less
+    /// `[CLS]` and `[SEP]`. Chunks sized by [`TokenCounter::count`] up to this are
+    /// embedded whole.
+    pub const MAX_TEXT_TOKENS: usize = MAX_SEQUENCE_TOKENS - 2;
+
+    /// Loads `config.json`, `tokenizer.json` and `model.safetensors` from
+    /// `model_dir` (see `scripts/fetch-model.sh`). Takes about half a second and
+    /// ~90 MB; call it once and share the embedder.
+    pub fn load(model_dir: &Path) -> Result<Self, EmbedError> {
+        if !model_dir.is_dir() {
+            return Err(load_error(model_dir, "directory not found"));
+        }
+        let config_path = model_dir.join("config.json");
+        let config =
+            std::fs::read_to_string(&config_path).map_err(|e| load_error(&config_path, e))?;
+        let config: Config =
+            serde_json::from_str(&config).map_err(|e| load_error(&config_path, e))?;
+        if config.hidden_size != DIMENSION {
+            return Err(load_error(
+                &config_path,
+                format!(
+                    "hidden_size is {}, expected {DIMENSION} for all-MiniLM-L6-v2",
+                    config.hidden_size
+                ),
+            ));
+        }
+
+        let tokenizer_path = model_dir.join("tokenizer.json");
+        let mut tokenizer =
+            Tokenizer::from_file(&tokenizer_path).map_err(|e| load_error(&tokenizer_path, e))?;
+        let counter = TokenCounter::new(tokenizer.clone());
+        // tokenizer.json pads every input to 128 tokens; pad to the batch's
+        // longest instead, and truncate at the model's real limit.
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            ..PaddingParams::default()
+        }));
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_SEQUENCE_TOKENS,
+                ..TruncationParams::default()
+            }))
+            .map_err(|e| load_error(&tokenizer_path, e))?;
+
+        // Read into memory rather than mmap: mapping a file is `unsafe` (another
+        // process could change it underneath), and the workspace forbids unsafe.
+        // The buffer is dropped once the weights are copied into tensors.
+        let weights_path = model_dir.join("model.safetensors");
+        let weights = std::fs::read(&weights_path).map_err(|e| load_error(&weights_path, e))?;
+        let device = Device::Cpu;
+        let vb = VarBuilder::from_buffered_safetensors(weights, DTYPE, &device)
+            .map_err(|e| load_error(&weights_path, e))?;
+        let bert = BertModel::load(vb, &config).map_err(|e| load_error(&weights_path, e))?;
+
+        Ok(Self {
+            inner: Arc::new(Model {
+                bert,
+                tokenizer,
+                counter,
+                device,
+            }),
+        })
+    }
+
+    /// A token counter using this model's tokenizer.
+    pub fn token_counter(&self) -> TokenCounter {
+        self.inner.counter.clone()
+    }
+}
+
+impl Embedder for LocalEmbedder {
+    fn model_id(&self) -> &str {
+        MODEL_ID
+    }
+
+    fn dimension(&self) -> usize {
+        DIMENSION
+    }
+
+    fn embed<'a>(&'a self, texts: &'a [String]) -> EmbedFuture<'a> {
+        Box::pin(async move {
+            if texts.is_empty() {
+                return Ok(Vec::new());
+            }
+            let model = Arc::clone(&self.inner);
+            let texts = texts.to_vec();
+            tokio::task::spawn_blocking(move || model.embed_all(&texts))
+                .await
+                .map_err(|e| EmbedError::Permanent(format!("local embedding task failed: {e}")))?
+        })
+    }
+}
+
+impl Model {
+    /// Embeds in batches of similar length, so little of each batch is padding,
+    /// and returns the vectors in input order.
+    fn embed_all(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        // Character count is a cheap stand-in for token count.
+        order.sort_by_cached_key(|&i| texts[i].chars().count());
+        let mut vectors = vec![Vec::new(); texts.len()];
+        for batch in order.chunks(BATCH_SIZE) {
+            let batch_texts: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
+            for (&i, vector) in batch.iter().zip(self.embed_batch(batch_texts)?) {
+                vectors[i] = vector;
+            }
+        }
+        Ok(vectors)
+    }
+
+    fn embed_batch(&self, texts: Vec<&str>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let encodings = self
+            .tokenizer
+            .encode_batch_fast(texts, true)
+            .map_err(compute_error)?;
+        let rows = encodings.len();
+        let columns = encodings.first().map_or(0, |e| e.len());
+        let mut ids = Vec::with_capacity(rows * columns);
+        let mut type_ids = Vec::with_capacity(rows * columns);
+        let mut mask = Vec::with_capacity(rows * columns);
+        for encoding in &encodings {
+            if encoding.len() != columns {
+                return Err(compute_error("tokenizer did not pad the batch evenly"));
+            }
+            ids.extend_from_slice(encoding.get_ids());
+            type_ids.extend_from_slice(encoding.get_type_ids());
+            mask.extend_from_slice(encoding.get_attention_mask());
+        }
+        let shape = (rows, columns);
+        let ids = Tensor::from_vec(ids, shape, &self.device).map_err(compute_error)?;
+        let type_ids = Tensor::from_vec(type_ids, shape, &self.device).map_err(compute_error)?;
+        let mask = Tensor::from_vec(mask, shape, &self.device).map_err(compute_error)?;
+
+        let pooled = (|| {
+            let hidden = self.bert.forward(&ids, &type_ids, Some(&mask))?; // (rows, columns, 384)
+            // Mean over the real tokens only: padding must not dilute the average.
+            let mask = mask.to_dtype(DTYPE)?.unsqueeze(2)?; // (rows, columns, 1)
+            let summed = hidden.broadcast_mul(&mask)?.sum(1)?; // (rows, 384)
+            let counts = mask.sum(1)?.clamp(1e-9f32, f32::MAX)?; // (rows, 1)
+            let mean = summed.broadcast_div(&counts)?;
+            let norms = mean
+                .sqr()?
+                .sum_keepdim(1)?
+                .sqrt()?
+                .clamp(1e-12f32, f32::MAX)?;
+            mean.broadcast_div(&norms)?.to_vec2::<f32>()
+        })()
+        .map_err(compute_error)?;
+        Ok(pooled)
+    }
+}
+
+fn load_error(path: &Path, reason: impl std::fmt::Display) -> EmbedError {
+    EmbedError::Load {
+        path: PathBuf::from(path),
+        reason: reason.to_string(),
+    }
+}
+
+/// A failure inside tokenisation or the forward pass: a bug or a corrupt model,
+/// not something a retry fixes.
+fn compute_error(e: impl std::fmt::Display) -> EmbedError {
+    EmbedError::Permanent(format!("local model: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use super::*;
+    use crate::embed::{cosine, test_model_dir};
+
+    /// One model for all tests: loading reads 90 MB.
+    fn embedder() -> &'static LocalEmbedder {
+        static EMBEDDER: OnceLock<LocalEmbedder> = OnceLock::new();
+        EMBEDDER.get_or_init(|| {
+            LocalEmbedder::load(&test_model_dir()).unwrap_or_else(|e| panic!("{e}"))
+        })
+    }
+
+    fn strings(texts: &[&str]) -> Vec<String> {
+        texts.iter().map(|t| t.to_string()).collect()
+    }
+
+    async fn embed(texts: &[&str]) -> Vec<Vec<f32>> {
+        embedder()
+            .embed(&strings(texts))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn matches_sentence_transformers_reference_similarities() {
+        let v = embed(&[
+            "A man is eating food.",
+            "A man is eating a piece of bread.",
+            "The girl is carrying a baby.",
+        ])
+        .await;
+        assert_eq!(v.len(), 3);
+        assert!(v.iter().all(|x| x.len() == 384));
+        for x in &v {
+            let norm = x.iter().map(|a| a * a).sum::<f32>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
+        }
+        let similar = cosine(&v[0], &v[1]);
+        let unrelated = cosine(&v[0], &v[2]);
+        assert!(
+            (similar - 0.7553).abs() < 0.01,
+            "cos = {similar}, expected 0.7553"
+        );
+        assert!(
+            (unrelated + 0.1050).abs() < 0.01,
+            "cos = {unrelated}, expected -0.1050"
+        );
+    }
+
+    #[tokio::test]
+    async fn batch_of_mixed_lengths_equals_one_by_one() {
+        let long = "Retrieval works best when each chunk covers one idea. ".repeat(12);
+        let texts = [
+            "Short.",
+            long.as_str(),
+            "A medium-length sentence about vector search in PostgreSQL.",
+            "",
+            "Another short one",
+            "Tokens: naïve café, 東京, 👍.",
+        ];
+        // More inputs than one batch, so sorting and batching are both exercised.
+        let many: Vec<&str> = texts.iter().copied().cycle().take(BATCH_SIZE + 7).collect();
+        let batched = embed(&many).await;
+        assert_eq!(batched.len(), many.len());
+        let max_diff = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0f32, f32::max)
+        };
+        let mut alone = Vec::new();
+        for text in texts {
+            alone.push(embed(&[text]).await.remove(0));
+        }
+        for (i, (text, vector)) in many.iter().zip(&batched).enumerate() {
+            let diff = max_diff(vector, &alone[i % texts.len()]);
+            assert!(diff < 1e-4, "input {i} {text:?}: batched differs by {diff}");
+        }
+    }
+
+    #[tokio::test]
+    async fn empty_input_gives_empty_output() {
+        assert!(embed(&[]).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn over_long_input_is_truncated_not_rejected() {
+        let long = "word ".repeat(2000);
+        let v = embed(&[&long]).await;
+        assert_eq!(v[0].len(), 384);
+    }
+
+    #[test]
+    fn identity_and_counter() {
+        let e = embedder();
+        assert_eq!(e.model_id(), "local/all-MiniLM-L6-v2");
+        assert_eq!(e.dimension(), 384);
+        assert_eq!(e.token_counter().count("hello world"), 2);
+    }
+
+    #[test]
+    fn missing_directory_is_a_load_error_naming_the_fix() {
+        let err = LocalEmbedder::load(Path::new("/nonexistent/model")).err();
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            msg.contains("/nonexistent/model") && msg.contains("scripts/fetch-model.sh"),
+            "{msg}"
+        );
+    }
+}

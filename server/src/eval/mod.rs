@@ -1,0 +1,4 @@
+//! `aos eval`: quality measurements against public data sets.
+
+pub mod metrics;
+pub mod retrieval;
