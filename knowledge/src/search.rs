@@ -30,11 +30,14 @@ pub struct FusionWeights {
     pub lexical: f64,
 }
 
+/// Dense retrieval is the stronger half on natural-language questions, so by
+/// default its ranking counts for more (chosen by `aos eval retrieval
+/// --weights` on msmarco-subset; see the README).
 impl Default for FusionWeights {
     fn default() -> Self {
         FusionWeights {
             vector: 1.0,
-            lexical: 1.0,
+            lexical: 0.6,
         }
     }
 }

@@ -46,6 +46,31 @@ pub enum Command {
     /// Measure quality against public data sets.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Measure speed and memory.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Hybrid search latency at scale and ingest throughput, in a scratch tenant.
+    Retrieval {
+        /// A BEIR-layout folder whose passages and queries are used.
+        #[arg(long)]
+        dataset: PathBuf,
+        /// Chunks in the index (replicated from the base passages).
+        #[arg(long, default_value_t = 100_000)]
+        chunks: usize,
+        /// Passages embedded for real.
+        #[arg(long, default_value_t = 1_000)]
+        base: usize,
+        /// Times each query is run per mode.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Keep the scratch tenant afterwards.
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +95,9 @@ pub enum EvalCommand {
     Retrieval {
         #[arg(long)]
         dataset: PathBuf,
+        /// Extra hybrid runs with these fusion weights, `vector:lexical`, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        weights: Vec<String>,
     },
 }
 

@@ -13,7 +13,7 @@ use crate::admin::api_keys::{CreateApiKey, issue_key};
 use crate::admin::users::{CreateUser, add_user};
 use crate::auth::tokens::JwtKeys;
 use crate::cli::{
-    ApiKeyCommand, Cli, Command, DemoCommand, EvalCommand, TenantCommand, UserCommand,
+    ApiKeyCommand, BenchCommand, Cli, Command, DemoCommand, EvalCommand, TenantCommand, UserCommand,
 };
 use crate::domain::{TenantId, parse_label};
 use crate::settings::{LogFormat, ProcessEnv, ServiceUrl, Settings};
@@ -96,14 +96,37 @@ pub async fn run(cli: Cli) -> Result<()> {
             let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
             crate::ingest_cli::run(&db, &service, args).await
         }
-        Command::Eval(EvalCommand::Retrieval { dataset }) => {
+        Command::Eval(EvalCommand::Retrieval { dataset, weights }) => {
             let db = connect_db(&settings).await?;
             let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
-            crate::eval::retrieval::run(&db, &service, &dataset).await
+            let weights = weights
+                .iter()
+                .map(|w| crate::eval::retrieval::parse_weights(w))
+                .collect::<Result<Vec<_>>>()?;
+            crate::eval::retrieval::run(&db, &service, &dataset, &weights).await
+        }
+        Command::Bench(BenchCommand::Retrieval {
+            dataset,
+            chunks,
+            base,
+            rounds,
+            keep,
+        }) => {
+            let db = connect_db(&settings).await?;
+            let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
+            let options = crate::eval::bench::BenchOptions {
+                dataset: &dataset,
+                chunks,
+                base,
+                rounds,
+                keep,
+            };
+            crate::eval::bench::run(&db, &service, options).await
         }
         Command::Demo(DemoCommand::Seed) => {
             let db = connect_db(&settings).await?;
-            crate::demo::seed(&db).await?;
+            let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
+            crate::demo::seed(&db, &service).await?;
             Ok(())
         }
     }

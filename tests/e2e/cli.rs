@@ -132,6 +132,11 @@ async fn tenant_user_and_key_commands_print_what_they_made() {
     assert_one_line_failure(&out, "does not exist");
 
     // The demo seed is idempotent.
+    let model_dir = std::env::var("AOS_MODEL_DIR").unwrap();
+    let env = [
+        ("DATABASE_URL", database_url.as_str()),
+        ("AOS_MODEL_DIR", model_dir.as_str()),
+    ];
     for _ in 0..2 {
         let out = aos(&["demo", "seed"], &env);
         assert!(

@@ -1,4 +1,5 @@
 //! `aos eval`: quality measurements against public data sets.
 
+pub mod bench;
 pub mod metrics;
 pub mod retrieval;

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use knowledge::ingest::DocumentMeta;
 use knowledge::parse::Format;
 use knowledge::scope::Scope;
-use knowledge::search::{SearchMode, SearchQuery};
+use knowledge::search::{FusionWeights, SearchMode, SearchQuery};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::metrics::{mrr_at, ndcg_at, percentile, recall_at};
 use crate::domain::TenantId;
-use crate::knowledge::KnowledgeService;
+use crate::knowledge::{BulkDocument, KnowledgeService};
 use crate::store::{Db, tenants};
 
 #[derive(Deserialize)]
@@ -54,6 +54,23 @@ fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
 }
 
 impl Dataset {
+    /// `(id, text)` of every passage, title first when there is one.
+    pub fn passages(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.corpus.iter().map(|row| {
+            let text = if row.title.is_empty() {
+                row.text.clone()
+            } else {
+                format!("{}\n\n{}", row.title, row.text)
+            };
+            (row.id.clone(), text)
+        })
+    }
+
+    /// The judged queries' texts.
+    pub fn query_texts(&self) -> impl Iterator<Item = String> + '_ {
+        self.queries.iter().map(|q| q.text.clone())
+    }
+
     pub fn load(dir: &Path) -> Result<Dataset> {
         let corpus: Vec<CorpusRow> = read_jsonl(&dir.join("corpus.jsonl"))?;
         let qrels_path = dir.join("qrels").join("test.tsv");
@@ -85,7 +102,29 @@ impl Dataset {
     }
 }
 
-pub async fn run(db: &Db, service: &KnowledgeService, dir: &Path) -> Result<()> {
+/// Parses `vector:lexical`, e.g. `1:0.5`.
+pub fn parse_weights(raw: &str) -> Result<FusionWeights> {
+    let (vector, lexical) = raw
+        .split_once(':')
+        .with_context(|| format!("weights `{raw}` are not `vector:lexical`"))?;
+    Ok(FusionWeights {
+        vector: vector
+            .trim()
+            .parse()
+            .with_context(|| format!("bad vector weight in `{raw}`"))?,
+        lexical: lexical
+            .trim()
+            .parse()
+            .with_context(|| format!("bad lexical weight in `{raw}`"))?,
+    })
+}
+
+pub async fn run(
+    db: &Db,
+    service: &KnowledgeService,
+    dir: &Path,
+    weights: &[FusionWeights],
+) -> Result<()> {
     let dataset = Dataset::load(dir)?;
     eprintln!(
         "{}: {} passages, {} judged queries",
@@ -97,7 +136,7 @@ pub async fn run(db: &Db, service: &KnowledgeService, dir: &Path) -> Result<()> 
     let mut tx = db.tenant(tenant).await?;
     tenants::create(&mut tx, tenant, "retrieval evaluation (scratch)").await?;
     tx.commit().await?;
-    let outcome = evaluate(db, service, tenant, dataset).await;
+    let outcome = evaluate(db, service, tenant, dataset, weights).await;
     let mut tx = db.tenant(tenant).await?;
     sqlx::query("delete from tenants").execute(&mut *tx).await?;
     tx.commit().await?;
@@ -109,6 +148,7 @@ async fn evaluate(
     service: &KnowledgeService,
     tenant: TenantId,
     dataset: Dataset,
+    weights: &[FusionWeights],
 ) -> Result<()> {
     let documents: Vec<_> = dataset
         .corpus
@@ -126,13 +166,18 @@ async fn evaluate(
                 tags: Vec::new(),
                 scope: Scope::ALL,
             };
-            (meta, Format::Text, text.into_bytes())
+            BulkDocument {
+                meta,
+                format: Format::Text,
+                bytes: text.into_bytes(),
+                vectors: None,
+            }
         })
         .collect();
     let total = documents.len();
     let started = Instant::now();
     let mut done = 0;
-    let chunks = service
+    let stats = service
         .bulk_load(db, tenant, documents, |n| {
             done += n;
             eprint!("\ringested {done}/{total} passages");
@@ -141,20 +186,33 @@ async fn evaluate(
     let seconds = started.elapsed().as_secs_f64();
     eprintln!();
     println!(
-        "ingest: {total} passages, {chunks} chunks in {seconds:.1} s ({:.0} chunks/s, embedder {})",
-        chunks as f64 / seconds,
+        "ingest: {total} passages, {} chunks in {seconds:.1} s ({:.0} chunks/s; parse+chunk {:.1} s, embed {:.1} s, write {:.1} s; embedder {})",
+        stats.chunks,
+        stats.chunks as f64 / seconds,
+        stats.prepare_secs,
+        stats.embed_secs,
+        stats.write_secs,
         service.embedder().model_id()
     );
     println!(
         "{:<8} {:>8} {:>10} {:>8} {:>10} {:>10}",
         "mode", "nDCG@10", "recall@10", "MRR@10", "p50 ms", "p99 ms"
     );
-    for mode in [SearchMode::Lexical, SearchMode::Dense, SearchMode::Hybrid] {
+    let default = SearchQuery::new("", 10).weights;
+    let runs = [
+        (SearchMode::Lexical, default),
+        (SearchMode::Dense, default),
+        (SearchMode::Hybrid, default),
+    ]
+    .into_iter()
+    .chain(weights.iter().map(|w| (SearchMode::Hybrid, *w)));
+    for (mode, fusion) in runs {
         let (mut ndcg, mut recall, mut mrr) = (0.0, 0.0, 0.0);
         let mut latencies = Vec::with_capacity(dataset.queries.len());
         for query in &dataset.queries {
             let mut search = SearchQuery::new(query.text.clone(), 10);
             search.mode = mode;
+            search.weights = fusion;
             let started = Instant::now();
             let results = service.search(db, tenant, &search).await?;
             latencies.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -172,12 +230,13 @@ async fn evaluate(
         }
         let n = dataset.queries.len().max(1) as f64;
         let name = match mode {
-            SearchMode::Lexical => "lexical",
-            SearchMode::Dense => "dense",
-            SearchMode::Hybrid => "hybrid",
+            SearchMode::Lexical => "lexical".to_owned(),
+            SearchMode::Dense => "dense".to_owned(),
+            SearchMode::Hybrid if fusion == default => "hybrid".to_owned(),
+            SearchMode::Hybrid => format!("hybrid {}:{}", fusion.vector, fusion.lexical),
         };
         println!(
-            "{name:<8} {:>8.4} {:>10.4} {:>8.4} {:>10.2} {:>10.2}",
+            "{name:<14} {:>8.4} {:>10.4} {:>8.4} {:>10.2} {:>10.2}",
             ndcg / n,
             recall / n,
             mrr / n,

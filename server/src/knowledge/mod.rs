@@ -52,6 +52,24 @@ pub struct SearchTimings {
     pub search: f64,
 }
 
+/// A document for [`KnowledgeService::bulk_load`], optionally with its chunk
+/// vectors already computed (benchmarks replicate real embeddings).
+pub struct BulkDocument {
+    pub meta: DocumentMeta,
+    pub format: Format,
+    pub bytes: Vec<u8>,
+    pub vectors: Option<Vec<Vec<f32>>>,
+}
+
+/// What a bulk load wrote and where its time went.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct BulkLoadStats {
+    pub chunks: usize,
+    pub prepare_secs: f64,
+    pub embed_secs: f64,
+    pub write_secs: f64,
+}
+
 pub struct KnowledgeService {
     embedder: Arc<dyn Embedder>,
     counter: Arc<TokenCounter>,
@@ -97,6 +115,11 @@ impl KnowledgeService {
 
     pub fn embedder(&self) -> &Arc<dyn Embedder> {
         &self.embedder
+    }
+
+    /// Tokens of `text` in the chunker's tokenizer.
+    pub fn count_tokens(&self, text: &str) -> usize {
+        self.counter.count(text)
     }
 
     /// Parses, chunks, embeds and stores a document; the same content again is a no-op.
@@ -173,14 +196,13 @@ impl KnowledgeService {
     /// Loads many new documents fast: chunks of all documents are embedded in
     /// shared batches and written in transactions of `group` documents. For
     /// evaluation and benchmarks on a fresh tenant (no replacement checks).
-    /// Returns the number of chunks written.
     pub async fn bulk_load(
         &self,
         db: &Db,
         tenant: TenantId,
-        documents: Vec<(DocumentMeta, Format, Vec<u8>)>,
+        documents: Vec<BulkDocument>,
         mut progress: impl FnMut(usize),
-    ) -> Result<usize, KnowledgeError> {
+    ) -> Result<BulkLoadStats, KnowledgeError> {
         const GROUP: usize = 256;
         let mut tx = db.tenant(tenant).await.map_err(store_error)?;
         let language = store::tenant_language(&mut tx).await?;
@@ -188,37 +210,59 @@ impl KnowledgeService {
             .await?;
         tx.commit().await?;
         let analyzer = Analyzer::new(language);
-        let mut written = 0;
+        let mut stats = BulkLoadStats::default();
         let mut pending = documents.into_iter().peekable();
         while pending.peek().is_some() {
             let group: Vec<_> = pending.by_ref().take(GROUP).collect();
+            let started = Instant::now();
             let counter = Arc::clone(&self.counter);
             let sizes = self.sizes;
-            let prepared = tokio::task::spawn_blocking(move || {
-                group
-                    .into_iter()
-                    .map(|(meta, format, bytes)| {
-                        ingest::prepare(meta, format, &bytes, &counter, sizes)
-                    })
-                    .collect::<Result<Vec<_>, _>>()
+            let (prepared, given) = tokio::task::spawn_blocking(move || {
+                let mut prepared = Vec::with_capacity(group.len());
+                let mut given = Vec::with_capacity(group.len());
+                for doc in group {
+                    prepared.push(ingest::prepare(
+                        doc.meta, doc.format, &doc.bytes, &counter, sizes,
+                    )?);
+                    given.push(doc.vectors);
+                }
+                Ok::<_, KnowledgeError>((prepared, given))
             })
             .await
             .map_err(|e| KnowledgeError::Invalid(format!("document preparation failed: {e}")))??;
-            let texts: Vec<String> = prepared
-                .iter()
-                .flat_map(|doc| doc.chunks.iter().map(ingest::index_text))
-                .collect();
-            let mut vectors = self.embedder.embed(&texts).await?.into_iter();
+            stats.prepare_secs += started.elapsed().as_secs_f64();
+            let started = Instant::now();
+            let mut vectors = if given.iter().all(Option::is_some) {
+                let vectors: Vec<Vec<f32>> = given.into_iter().flatten().flatten().collect();
+                let chunks: usize = prepared.iter().map(|d| d.chunks.len()).sum();
+                if vectors.len() != chunks {
+                    return Err(KnowledgeError::Invalid(format!(
+                        "{} vectors given for {chunks} chunks",
+                        vectors.len()
+                    )));
+                }
+                vectors
+            } else {
+                let texts: Vec<String> = prepared
+                    .iter()
+                    .flat_map(|doc| doc.chunks.iter().map(ingest::index_text))
+                    .collect();
+                self.embedder.embed(&texts).await?
+            }
+            .into_iter();
+            stats.embed_secs += started.elapsed().as_secs_f64();
+            let started = Instant::now();
             let mut tx = db.tenant(tenant).await.map_err(store_error)?;
             for doc in &prepared {
                 let embeddings: Vec<Vec<f32>> = vectors.by_ref().take(doc.chunks.len()).collect();
                 store::write_document(&mut tx, None, doc, embeddings, &analyzer).await?;
-                written += doc.chunks.len();
+                stats.chunks += doc.chunks.len();
             }
             tx.commit().await?;
+            stats.write_secs += started.elapsed().as_secs_f64();
             progress(prepared.len());
         }
-        Ok(written)
+        Ok(stats)
     }
 
     /// Deletes a document and its index entries.
