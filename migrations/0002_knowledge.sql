@@ -54,9 +54,13 @@ create index chunks_document_idx on chunks (document_id, ord);
 create index chunks_embedding_idx on chunks using hnsw (embedding vector_cosine_ops);
 
 -- BM25 postings: one row per (term, chunk) with the term frequency and the
--- chunk's length, so scoring needs no join back to chunks. Postings are
--- written and removed with their document's chunks, in the same transaction
--- (no foreign key to chunks: its cascade would probe postings chunk by chunk).
+-- chunk's length, so scoring needs no join back to chunks. `impact` is the
+-- posting's BM25 term weight (without idf) at write time: search reads each
+-- term's postings best-first and stops after a fixed number, so a common
+-- term costs the same as a rare one; the candidates are then scored exactly.
+-- Postings are written and removed with their document's chunks, in the same
+-- transaction (no foreign key to chunks: its cascade would probe postings
+-- chunk by chunk).
 create table chunk_terms (
     tenant_id    uuid not null references tenants (id) on delete cascade,
     term         text not null,
@@ -65,8 +69,9 @@ create table chunk_terms (
     tf           int not null,
     term_count   int not null,
     scope_mask   smallint not null,
-    primary key (tenant_id, term, chunk_id)
+    impact       real not null
 );
+create index chunk_terms_impact_idx on chunk_terms (tenant_id, term, impact desc);
 create index chunk_terms_document_idx on chunk_terms (document_id);
 
 create table term_stats (

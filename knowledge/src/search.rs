@@ -1,4 +1,6 @@
-//! Hybrid retrieval in one round trip: BM25 over the postings and vector
+//! Hybrid retrieval in one round trip: BM25 over the postings (each query
+//! term's postings read best-first up to a cut-off, the candidates scored
+//! exactly) and vector
 //! search over the HNSW index, each filtered by tenant (row-level security),
 //! persona scope and document filters inside the scan, fused with reciprocal
 //! rank fusion. Lexical-only and dense-only modes run the same statement with
@@ -49,6 +51,15 @@ pub struct Bm25 {
     pub b: f64,
 }
 
+impl Bm25 {
+    /// The BM25 weight of a term occurring `tf` times in a chunk of `length`
+    /// terms, before multiplying by its idf.
+    pub fn term_weight(&self, tf: i32, length: i32, avgdl: f64) -> f64 {
+        let tf = f64::from(tf);
+        tf * (self.k1 + 1.0) / (tf + self.k1 * (1.0 - self.b + self.b * f64::from(length) / avgdl))
+    }
+}
+
 impl Default for Bm25 {
     fn default() -> Self {
         Bm25 { k1: 1.2, b: 0.75 }
@@ -67,6 +78,8 @@ pub struct SearchQuery {
     pub weights: FusionWeights,
     /// Candidates taken from each half before fusion.
     pub candidates: usize,
+    /// Postings read per query term, best first (by their BM25 weight).
+    pub postings_per_term: usize,
     pub bm25: Bm25,
     /// The RRF constant (60 in the original paper).
     pub rrf_k: f64,
@@ -83,6 +96,7 @@ impl SearchQuery {
             tags: None,
             weights: FusionWeights::default(),
             candidates: 50,
+            postings_per_term: 2000,
             bm25: Bm25::default(),
             rrf_k: 60.0,
         }
@@ -142,11 +156,17 @@ with q as (
 ), lex as (
     select p.chunk_id,
            sum(w.idf * p.tf * ($3 + 1) / (p.tf + $3 * (1 - $4 + $4 * p.term_count / cs.avgdl))) as score
-    from w join chunk_terms p on p.term = w.term cross join cs
-    where p.tenant_id = app_current_tenant()
-      and (p.scope_mask & $5) <> 0
-      and ($6::uuid[] is null or p.document_id = any($6))
-      and ($7::text[] is null or p.document_id in (select id from documents where tags && $7))
+    from w cross join cs cross join lateral (
+        select t.chunk_id, t.tf, t.term_count
+        from chunk_terms t
+        where t.tenant_id = app_current_tenant()
+          and t.term = w.term
+          and (t.scope_mask & $5) <> 0
+          and ($6::uuid[] is null or t.document_id = any($6))
+          and ($7::text[] is null or t.document_id in (select id from documents where tags && $7))
+        order by t.impact desc
+        limit $15
+    ) p
     group by p.chunk_id
     order by score desc, p.chunk_id
     limit $8
@@ -221,6 +241,7 @@ pub async fn search(
         .bind(query.weights.lexical)
         .bind(query.rrf_k)
         .bind(query.limit as i64)
+        .bind(query.postings_per_term as i64)
         .fetch_all(&mut *conn)
         .await?;
     Ok(rows

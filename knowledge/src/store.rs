@@ -196,14 +196,19 @@ pub async fn write_document(
     let mut postings: (Vec<String>, Vec<Uuid>, Vec<i32>, Vec<i32>) = Default::default();
     let mut df: BTreeMap<String, i32> = BTreeMap::new();
     let mut term_total: i64 = 0;
+    let avgdl = average_length(conn).await?;
+    let bm25 = crate::search::Bm25::default();
+    let mut impacts = Vec::new();
     for (ord, (chunk, embedding)) in doc.chunks.iter().zip(embeddings).enumerate() {
         let chunk_id = Uuid::new_v4();
         let (tf, length) = analyzer.term_frequencies(&crate::ingest::index_text(chunk));
+        let avgdl = avgdl.unwrap_or(f64::from(length).max(1.0));
         for (term, count) in tf {
             postings.0.push(term.clone());
             postings.1.push(chunk_id);
             postings.2.push(count);
             postings.3.push(length);
+            impacts.push(bm25.term_weight(count, length, avgdl) as f32);
             *df.entry(term).or_insert(0) += 1;
         }
         term_total += i64::from(length);
@@ -233,9 +238,9 @@ pub async fn write_document(
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "insert into chunk_terms (tenant_id, term, chunk_id, document_id, tf, term_count, scope_mask)
-         select app_current_tenant(), p.term, p.chunk_id, $1, p.tf, p.len, $2
-         from unnest($3::text[], $4::uuid[], $5::int4[], $6::int4[]) as p(term, chunk_id, tf, len)",
+        "insert into chunk_terms (tenant_id, term, chunk_id, document_id, tf, term_count, scope_mask, impact)
+         select app_current_tenant(), p.term, p.chunk_id, $1, p.tf, p.len, $2, p.impact
+         from unnest($3::text[], $4::uuid[], $5::int4[], $6::int4[], $7::float4[]) as p(term, chunk_id, tf, len, impact)",
     )
     .bind(id)
     .bind(scope)
@@ -243,6 +248,7 @@ pub async fn write_document(
     .bind(&postings.1)
     .bind(&postings.2)
     .bind(&postings.3)
+    .bind(&impacts)
     .execute(&mut *conn)
     .await?;
     // Sorted terms: concurrent ingests lock term rows in the same order.
@@ -266,6 +272,16 @@ pub async fn write_document(
     .execute(&mut *conn)
     .await?;
     Ok(document)
+}
+
+/// The corpus's average chunk length in terms, if it has chunks.
+async fn average_length(conn: &mut PgConnection) -> Result<Option<f64>, KnowledgeError> {
+    let row: Option<(f64,)> = sqlx::query_as(
+        "select term_total::float8 / chunk_count from corpus_stats where chunk_count > 0",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(avg,)| avg.max(1.0)))
 }
 
 /// Deletes a document with its chunks and index entries.

@@ -43,6 +43,12 @@ pub enum Command {
     Demo(DemoCommand),
     /// Add files or folders (recursively) to a tenant's knowledge.
     Ingest(IngestArgs),
+    /// Classify lines (plain text or JSONL `{"text", "persona_hint"}`) from stdin; JSONL out.
+    Classify {
+        /// Persona prior for every line: cto, cro, coo or cfo.
+        #[arg(long)]
+        persona_hint: Option<personas::Persona>,
+    },
     /// Measure quality against public data sets.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -99,6 +105,17 @@ pub enum EvalCommand {
         #[arg(long, value_delimiter = ',')]
         weights: Vec<String>,
     },
+    /// Few-shot intent accuracy and out-of-scope detection on CLINC150.
+    Intents {
+        /// CLINC150 `train_val.json` (train, val, oos_train, oos_val).
+        #[arg(long)]
+        clinc: PathBuf,
+        /// Training examples per intent.
+        #[arg(long, default_value_t = 10)]
+        shots: usize,
+    },
+    /// Persona and intent accuracy on a labelled JSONL file (`text`, `persona`, `intent`).
+    Personas { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

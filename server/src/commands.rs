@@ -123,6 +123,20 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             crate::eval::bench::run(&db, &service, options).await
         }
+        Command::Classify { persona_hint } => {
+            let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
+            let classifier = personas::Classifier::builtin(Arc::clone(service.embedder())).await?;
+            crate::classify_cli::classify_stdin(&classifier, persona_hint).await
+        }
+        Command::Eval(EvalCommand::Intents { clinc, shots }) => {
+            let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
+            crate::classify_cli::eval_intents(service.embedder().as_ref(), &clinc, shots).await
+        }
+        Command::Eval(EvalCommand::Personas { file }) => {
+            let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
+            let classifier = personas::Classifier::builtin(Arc::clone(service.embedder())).await?;
+            crate::classify_cli::eval_personas(&classifier, &file).await
+        }
         Command::Demo(DemoCommand::Seed) => {
             let db = connect_db(&settings).await?;
             let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
@@ -167,6 +181,9 @@ async fn serve(settings: Settings) -> Result<()> {
         redis,
         jwt: Arc::new(jwt),
         metrics,
+        classify: Arc::new(crate::classify::ClassifyService::new(Arc::clone(
+            knowledge.embedder(),
+        ))),
         knowledge: Arc::new(knowledge),
     };
     tracing::info!(%address, "aos listening");

@@ -3,6 +3,8 @@
 
 pub mod admin;
 pub mod auth;
+pub mod classify;
+pub mod classify_cli;
 pub mod cli;
 pub mod commands;
 pub mod demo;

@@ -5,6 +5,7 @@ use redis::aio::ConnectionManager;
 use std::sync::Arc;
 
 use crate::auth::tokens::JwtKeys;
+use crate::classify::ClassifyService;
 use crate::knowledge::KnowledgeService;
 use crate::settings::Settings;
 use crate::store::Db;
@@ -17,4 +18,5 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub metrics: PrometheusHandle,
     pub knowledge: Arc<KnowledgeService>,
+    pub classify: Arc<ClassifyService>,
 }

@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(crate::auth::routes::router())
         .merge(crate::admin::router())
+        .merge(crate::classify::routes::router())
         .merge(crate::knowledge::routes::router(state.settings.upload_limit_bytes))
         .merge(docs::router())
         .fallback(|| async {
