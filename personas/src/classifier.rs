@@ -301,20 +301,14 @@ impl Classifier {
             })
             .collect();
         let reject = config.intent.reject_below;
-        if !text.chars().any(char::is_alphanumeric) && !follow_up {
-            // Only emoji or punctuation: no words to act on. Whatever it resembles
-            // (often a greeting), it asks for nothing the platform does.
-            alternatives = vec![Alternative {
-                intent,
-                confidence: confidence * 0.5,
-            }];
-            intent = Intent::OutOfScope;
-            confidence = 0.5;
-        } else if !follow_up && best_raw < reject && intent != Intent::OutOfScope {
-            // Nothing the assistant knows is close: off-topic, however the
-            // softmax spread its mass. Confidence grows with the distance.
+        let wordless = !text.chars().any(char::is_alphanumeric);
+        if !follow_up && intent != Intent::OutOfScope && (wordless || best_raw < reject) {
+            // Nothing the assistant knows is close, however the softmax spread
+            // its mass: off-topic, more surely the further below the threshold.
+            // Text without words (only emoji or punctuation) asks for nothing
+            // the platform does, whatever it resembles (often a greeting).
             let distance = ((reject - best_raw) / 0.1).clamp(0.0, 1.0);
-            let rejected_confidence = 0.5 + 0.5 * distance;
+            let rejected_confidence = if wordless { 0.5 } else { 0.5 + 0.5 * distance };
             alternatives = vec![Alternative {
                 intent,
                 confidence: confidence * (1.0 - rejected_confidence),

@@ -47,7 +47,7 @@ pub enum Command {
     Classify {
         /// Persona prior for every line: cto, cro, coo or cfo.
         #[arg(long)]
-        persona_hint: Option<personas::Persona>,
+        persona_hint: Option<Persona>,
     },
     /// Measure quality against public data sets.
     #[command(subcommand)]
@@ -184,16 +184,6 @@ pub enum DemoCommand {
 impl clap::ValueEnum for Role {
     fn value_variants<'a>() -> &'a [Self] {
         &[Role::Viewer, Role::Analyst, Role::Approver, Role::Admin]
-    }
-
-    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
-        Some(clap::builder::PossibleValue::new(self.as_str()))
-    }
-}
-
-impl clap::ValueEnum for Persona {
-    fn value_variants<'a>() -> &'a [Self] {
-        &[Persona::Cto, Persona::Cro, Persona::Coo, Persona::Cfo]
     }
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {

@@ -78,41 +78,7 @@ impl FromStr for Role {
 }
 
 /// The executive persona a user usually speaks as; a prior for classification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Persona {
-    Cto,
-    Cro,
-    Coo,
-    Cfo,
-}
-
-impl Persona {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Persona::Cto => "cto",
-            Persona::Cro => "cro",
-            Persona::Coo => "coo",
-            Persona::Cfo => "cfo",
-        }
-    }
-}
-
-impl FromStr for Persona {
-    type Err = InvalidValue;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "cto" => Ok(Persona::Cto),
-            "cro" => Ok(Persona::Cro),
-            "coo" => Ok(Persona::Coo),
-            "cfo" => Ok(Persona::Cfo),
-            other => Err(InvalidValue(format!(
-                "unknown persona `{other}` (expected cto, cro, coo or cfo)"
-            ))),
-        }
-    }
-}
+pub use personas::Persona;
 
 /// A syntactically valid, lower-cased email address (at most 254 characters).
 #[derive(Debug, Clone, PartialEq, Eq)]

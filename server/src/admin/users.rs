@@ -72,6 +72,8 @@ pub struct CreateUser {
     pub password: String,
     pub role: Role,
     pub display_name: Option<String>,
+    /// cto, cro, coo or cfo.
+    #[schema(value_type = Option<String>)]
     pub persona: Option<Persona>,
 }
 
@@ -150,7 +152,7 @@ pub struct ChangeUser {
     pub display_name: Option<String>,
     /// `null` clears the persona; absent leaves it.
     #[serde(default, deserialize_with = "crate::http::extract::present_or_null")]
-    #[schema(value_type = Option<Persona>)]
+    #[schema(value_type = Option<String>)]
     pub persona: Option<Option<Persona>>,
     pub disabled: Option<bool>,
     pub password: Option<String>,

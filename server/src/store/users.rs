@@ -14,6 +14,8 @@ pub struct User {
     pub email: String,
     pub role: Role,
     pub display_name: Option<String>,
+    /// cto, cro, coo or cfo.
+    #[schema(value_type = Option<String>)]
     pub persona: Option<Persona>,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
@@ -43,9 +45,9 @@ impl UserRow {
             display_name: self.display_name,
             persona: self
                 .persona
-                .map(|p| p.parse())
+                .map(|p| p.parse::<Persona>())
                 .transpose()
-                .map_err(corrupt)?,
+                .map_err(|e| corrupt(InvalidValue(e.to_string())))?,
             disabled: self.disabled,
             created_at: self.created_at,
         };
