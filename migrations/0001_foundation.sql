@@ -79,25 +79,27 @@ create table audit_log (
 );
 create index audit_log_tenant_idx on audit_log (tenant_id, created_at desc);
 
--- Row-level security on every tenant-owned table, forced even for the owner.
-alter table tenants enable row level security;
-alter table tenants force row level security;
-create policy tenant_isolation on tenants
-    using (id = app_current_tenant()) with check (id = app_current_tenant());
-
-do $$
-declare
-    t text;
+-- Row-level security on a tenant-owned table, forced even for the owner: rows
+-- are visible and writable only while `app.tenant_id` names their tenant.
+-- Every migration that adds a tenant-owned table calls this.
+create function app_enable_tenant_isolation(target regclass, tenant_column text default 'tenant_id')
+    returns void
+    language plpgsql
+    as $$
 begin
-    foreach t in array array['users', 'api_keys', 'refresh_tokens', 'audit_log'] loop
-        execute format('alter table %I enable row level security', t);
-        execute format('alter table %I force row level security', t);
-        execute format(
-            'create policy tenant_isolation on %I using (tenant_id = app_current_tenant()) '
-            'with check (tenant_id = app_current_tenant())', t);
-    end loop;
+    execute format('alter table %s enable row level security', target);
+    execute format('alter table %s force row level security', target);
+    execute format(
+        'create policy tenant_isolation on %s using (%I = app_current_tenant()) '
+        'with check (%I = app_current_tenant())', target, tenant_column, tenant_column);
 end
 $$;
+
+revoke execute on function app_enable_tenant_isolation(regclass, text) from public;
+
+select app_enable_tenant_isolation('tenants', 'id');
+select app_enable_tenant_isolation(t)
+from unnest(array['users', 'api_keys', 'refresh_tokens', 'audit_log']::regclass[]) as t;
 
 -- Routing before a tenant is known: a login names an email and an API key its
 -- prefix, and the server must learn which tenant to open. This table holds only

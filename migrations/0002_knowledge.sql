@@ -87,16 +87,5 @@ create table corpus_stats (
     term_total   bigint not null check (term_total >= 0)
 );
 
-do $$
-declare
-    t text;
-begin
-    foreach t in array array['knowledge_settings', 'documents', 'chunks', 'chunk_terms', 'term_stats', 'corpus_stats'] loop
-        execute format('alter table %I enable row level security', t);
-        execute format('alter table %I force row level security', t);
-        execute format(
-            'create policy tenant_isolation on %I using (tenant_id = app_current_tenant()) '
-            'with check (tenant_id = app_current_tenant())', t);
-    end loop;
-end
-$$;
+select app_enable_tenant_isolation(t)
+from unnest(array['knowledge_settings', 'documents', 'chunks', 'chunk_terms', 'term_stats', 'corpus_stats']::regclass[]) as t;

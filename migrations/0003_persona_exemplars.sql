@@ -14,7 +14,4 @@ create table persona_exemplars (
 );
 create index persona_exemplars_tenant_idx on persona_exemplars (tenant_id, created_at);
 
-alter table persona_exemplars enable row level security;
-alter table persona_exemplars force row level security;
-create policy tenant_isolation on persona_exemplars
-    using (tenant_id = app_current_tenant()) with check (tenant_id = app_current_tenant());
+select app_enable_tenant_isolation('persona_exemplars');
