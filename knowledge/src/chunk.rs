@@ -166,3 +166,112 @@ impl Chunker<'_> {
         self.current = carried;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embed::test_model_dir;
+
+    fn counter() -> TokenCounter {
+        TokenCounter::load(&test_model_dir()).expect("tokenizer")
+    }
+
+    fn block(kind: BlockKind, text: &str) -> Block {
+        Block {
+            kind,
+            text: text.to_owned(),
+        }
+    }
+
+    fn doc(blocks: Vec<Block>) -> ParsedDocument {
+        ParsedDocument {
+            title: None,
+            blocks,
+        }
+    }
+
+    #[test]
+    fn headings_start_new_chunks_and_give_their_path() {
+        let counter = counter();
+        let parsed = doc(vec![
+            block(BlockKind::Heading { level: 1 }, "Handbook"),
+            block(BlockKind::Paragraph, "Welcome to the company."),
+            block(BlockKind::Heading { level: 2 }, "Travel"),
+            block(BlockKind::ListItem, "Book economy for short flights."),
+            block(BlockKind::Heading { level: 2 }, "Expenses"),
+            block(BlockKind::Paragraph, "Receipts are due within 30 days."),
+        ]);
+        let chunks = chunk_document(&parsed, &counter, ChunkSizes::default());
+        let paths: Vec<Vec<String>> = chunks.iter().map(|c| c.heading_path.clone()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                vec!["Handbook".to_owned()],
+                vec!["Handbook".to_owned(), "Travel".to_owned()],
+                vec!["Handbook".to_owned(), "Expenses".to_owned()],
+            ]
+        );
+        assert_eq!(chunks[1].text, "- Book economy for short flights.");
+    }
+
+    #[test]
+    fn chunks_stay_within_the_target_and_overlap_their_neighbours() {
+        let counter = counter();
+        let sentences: Vec<Block> = (0..60)
+            .map(|i| {
+                block(
+                    BlockKind::Paragraph,
+                    &format!("Sentence number {i} talks about quarterly revenue and cloud costs."),
+                )
+            })
+            .collect();
+        let sizes = ChunkSizes {
+            target_tokens: 64,
+            overlap_tokens: 16,
+        };
+        let chunks = chunk_document(&doc(sentences), &counter, sizes);
+        assert!(chunks.len() > 5, "{}", chunks.len());
+        for chunk in &chunks {
+            assert!(chunk.token_count <= 64, "{chunk:?}");
+            assert_eq!(
+                chunk.token_count,
+                chunk.text.lines().map(|l| counter.count(l)).sum::<usize>()
+            );
+        }
+        for pair in chunks.windows(2) {
+            let last_line = pair[0].text.lines().last().unwrap_or_default();
+            assert!(
+                pair[1].text.starts_with(last_line),
+                "no overlap between {pair:?}"
+            );
+        }
+        // The last chunk is not a copy of the overlap alone.
+        let last = chunks.last().expect("chunks");
+        assert!(last.text.contains("Sentence number 59"));
+    }
+
+    #[test]
+    fn an_over_long_block_is_split_on_token_boundaries() {
+        let counter = counter();
+        let long = "revenue ".repeat(600);
+        let chunks = chunk_document(
+            &doc(vec![block(BlockKind::Paragraph, &long)]),
+            &counter,
+            ChunkSizes::default(),
+        );
+        assert!(chunks.len() >= 3);
+        assert!(
+            chunks.iter().all(|c| c.token_count <= 256),
+            "{:?}",
+            chunks.iter().map(|c| c.token_count).collect::<Vec<_>>()
+        );
+        assert!(
+            chunk_document(
+                &doc(vec![block(BlockKind::Paragraph, "  ")]),
+                &counter,
+                ChunkSizes::default()
+            )
+            .is_empty()
+        );
+    }
+}

@@ -85,7 +85,7 @@ fn l2_normalise(v: &mut [f32]) {
 /// Where tests find the local model: `AOS_MODEL_DIR`, else the default cache dir
 /// that `scripts/fetch-model.sh` fills when run as root.
 #[cfg(test)]
-fn test_model_dir() -> PathBuf {
+pub(crate) fn test_model_dir() -> PathBuf {
     let dir = std::env::var_os("AOS_MODEL_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/var/cache/aos/models/all-MiniLM-L6-v2"));
