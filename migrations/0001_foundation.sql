@@ -145,6 +145,7 @@ create trigger api_keys_lookup after insert or delete on api_keys
 grant usage on schema public to aos_app;
 grant select, insert, update, delete on all tables in schema public to aos_app;
 grant usage, select on all sequences in schema public to aos_app;
+revoke insert, update, delete, truncate on _sqlx_migrations from aos_app;
 grant select on _sqlx_migrations to aos_app;
 alter default privileges in schema public grant select, insert, update, delete on tables to aos_app;
 alter default privileges in schema public grant usage, select on sequences to aos_app;

@@ -34,7 +34,8 @@ create table documents (
     updated_at     timestamptz not null default now()
 );
 create unique index documents_uri_key on documents (tenant_id, uri) where uri is not null;
-create index documents_hash_idx on documents (tenant_id, content_hash);
+-- Uploads without a URI are identified by their content.
+create unique index documents_hash_key on documents (tenant_id, content_hash) where uri is null;
 create index documents_created_idx on documents (tenant_id, created_at desc, id);
 create index documents_tags_idx on documents using gin (tags);
 

@@ -154,6 +154,7 @@ pub async fn write_document(
     embeddings: Vec<Vec<f32>>,
     analyzer: &Analyzer,
 ) -> Result<Document, KnowledgeError> {
+    lock_index(conn).await?;
     let id = match replace {
         Some(id) => {
             remove_chunks(conn, id).await?;
@@ -274,6 +275,18 @@ pub async fn write_document(
     Ok(document)
 }
 
+/// Serialises writers of one tenant's index until the transaction ends:
+/// replacing, creating and deleting documents all update the shared term and
+/// corpus statistics, and without one order of locking they could deadlock.
+async fn lock_index(conn: &mut PgConnection) -> Result<(), KnowledgeError> {
+    sqlx::query(
+        "select pg_advisory_xact_lock(hashtext('knowledge-index:' || app_current_tenant()::text))",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// The corpus's average chunk length in terms, if it has chunks.
 async fn average_length(conn: &mut PgConnection) -> Result<Option<f64>, KnowledgeError> {
     let row: Option<(f64,)> = sqlx::query_as(
@@ -286,6 +299,7 @@ async fn average_length(conn: &mut PgConnection) -> Result<Option<f64>, Knowledg
 
 /// Deletes a document with its chunks and index entries.
 pub async fn delete_document(conn: &mut PgConnection, id: Uuid) -> Result<(), KnowledgeError> {
+    lock_index(conn).await?;
     let found: Option<(Uuid,)> =
         sqlx::query_as("select id from documents where id = $1 for update")
             .bind(id)

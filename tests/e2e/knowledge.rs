@@ -483,6 +483,10 @@ async fn bad_uploads_and_queries_get_clear_errors() {
         .unwrap();
     assert_eq!(expect_error(res, 415).await, "unsupported_media_type");
 
+    // A NUL in metadata is refused up front, not by the database.
+    let res = upload_text(&app, &token, json!({ "title": "a\u{0}b", "text": "body" })).await;
+    assert_eq!(expect_error(res, 422).await, "validation_error");
+
     // A viewer may search but not upload.
     let (_, viewer) = app.user_with_role(&token, "viewer").await;
     let res = upload_text(&app, &viewer, json!({ "title": "x", "text": "y" })).await;

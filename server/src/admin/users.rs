@@ -15,7 +15,7 @@ use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::store::audit::Actor;
 use crate::store::users::{self, NewUser, User, UserChanges};
-use crate::store::{Db, audit, refresh_tokens};
+use crate::store::{Db, audit, refresh_tokens, tenants};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -182,6 +182,7 @@ pub async fn change(
         None => None,
     };
     let mut tx = state.db.tenant(principal.tenant).await?;
+    tenants::lock_current(&mut tx).await?;
     let before = users::get(&mut tx, id).await?;
     let user = users::update(
         &mut tx,
@@ -228,6 +229,7 @@ pub async fn remove(
 ) -> Result<StatusCode, ApiError> {
     principal.require(Role::Admin)?;
     let mut tx = state.db.tenant(principal.tenant).await?;
+    tenants::lock_current(&mut tx).await?;
     let before = users::get(&mut tx, id).await?;
     users::delete(&mut tx, id).await?;
     if before.role == Role::Admin && users::count_active_admins(&mut tx).await? == 0 {

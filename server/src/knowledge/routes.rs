@@ -62,6 +62,16 @@ fn parse_meta(
     tags: Vec<String>,
     personas: Vec<String>,
 ) -> Result<DocumentMeta, ApiError> {
+    let has_control = |v: &str| v.chars().any(char::is_control);
+    if title.as_deref().is_some_and(has_control)
+        || uri.as_deref().is_some_and(has_control)
+        || tags.iter().any(|t| has_control(t))
+        || personas.iter().any(|p| has_control(p))
+    {
+        return Err(ApiError::Validation(
+            "title, uri, tags and personas must not contain control characters".into(),
+        ));
+    }
     if tags.len() > MAX_TAGS || tags.iter().any(|t| t.chars().count() > 64) {
         return Err(ApiError::Validation(format!(
             "at most {MAX_TAGS} tags of at most 64 characters"
@@ -303,8 +313,16 @@ pub async fn search(
     }
     if body.document_ids.as_ref().is_some_and(|d| d.len() > 100)
         || body.tags.as_ref().is_some_and(|t| t.len() > MAX_TAGS)
+        || body
+            .tags
+            .iter()
+            .flatten()
+            .any(|t| t.chars().any(char::is_control))
+        || text.contains('\0')
     {
-        return Err(ApiError::Validation("too many document ids or tags".into()));
+        return Err(ApiError::Validation(
+            "too many document ids or tags, or a tag with control characters".into(),
+        ));
     }
     let weights = body.weights.unwrap_or_default();
     if !(0.0..=10.0).contains(&weights.vector) || !(0.0..=10.0).contains(&weights.lexical) {

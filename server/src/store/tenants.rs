@@ -30,3 +30,12 @@ pub async fn current(tx: &mut TenantTx) -> Result<Tenant, StoreError> {
         .await?
         .ok_or(StoreError::NotFound("tenant"))
 }
+
+/// Locks the tenant's row until the transaction ends, so that checks spanning
+/// several rows (such as "one active admin remains") cannot race each other.
+pub async fn lock_current(tx: &mut TenantTx) -> Result<(), StoreError> {
+    sqlx::query("select id from tenants for update")
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(())
+}
