@@ -413,6 +413,17 @@ async fn admins_manage_users_and_disabling_ends_sessions() {
         .unwrap();
     assert_eq!(login.status(), 401, "disabled users cannot sign in");
 
+    // The disabled user's unexpired access token stops working at once.
+    let access = session["access_token"].as_str().unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/knowledge/documents"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_error(res, 401).await, "unauthorized");
+
     // The last admin cannot remove or demote themself.
     let me = expect_json(
         app.client

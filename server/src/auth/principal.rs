@@ -11,7 +11,7 @@ use crate::domain::{Role, TenantId};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::audit::Actor;
-use crate::store::{LookupKind, api_keys};
+use crate::store::{LookupKind, api_keys, users};
 
 /// The authenticated caller.
 #[derive(Debug, Clone)]
@@ -79,9 +79,19 @@ impl FromRequestParts<AppState> for Principal {
                 .jwt
                 .verify(token)
                 .map_err(|_| ApiError::Unauthorized("invalid or expired access token".into()))?;
+            // The token proves who signed in; the account as stored now decides
+            // what they may do, so disabling or demoting takes effect at once.
+            let tenant = TenantId(claims.tid);
+            let mut tx = state.db.tenant(tenant).await?;
+            let account = users::access(&mut tx, claims.sub).await?;
+            let Some((role, false)) = account else {
+                return Err(ApiError::Unauthorized(
+                    "this account is disabled or no longer exists".into(),
+                ));
+            };
             Ok(Principal {
-                tenant: TenantId(claims.tid),
-                role: claims.role,
+                tenant,
+                role,
                 subject: Subject::User(claims.sub),
             })
         }

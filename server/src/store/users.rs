@@ -188,3 +188,18 @@ pub async fn count_active_admins(tx: &mut TenantTx) -> Result<i64, StoreError> {
             .await?;
     Ok(count)
 }
+
+/// A user's current role and whether they are disabled, for authorising a request.
+pub async fn access(tx: &mut TenantTx, id: Uuid) -> Result<Option<(Role, bool)>, StoreError> {
+    let row: Option<(String, bool)> =
+        sqlx::query_as("select role, disabled from users where id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    row.map(|(role, disabled)| {
+        role.parse::<Role>()
+            .map(|role| (role, disabled))
+            .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.0.into())))
+    })
+    .transpose()
+}
