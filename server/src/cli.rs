@@ -76,6 +76,9 @@ pub enum BenchCommand {
         /// Keep the scratch tenant afterwards.
         #[arg(long)]
         keep: bool,
+        /// Extra lexical and hybrid runs with these BM25 postings-per-term cut-offs.
+        #[arg(long, value_delimiter = ',')]
+        postings: Vec<usize>,
     },
 }
 
@@ -104,6 +107,9 @@ pub enum EvalCommand {
         /// Extra hybrid runs with these fusion weights, `vector:lexical`, comma-separated.
         #[arg(long, value_delimiter = ',')]
         weights: Vec<String>,
+        /// Extra lexical and hybrid runs with these BM25 postings-per-term cut-offs.
+        #[arg(long, value_delimiter = ',')]
+        postings: Vec<usize>,
     },
     /// Few-shot intent accuracy and out-of-scope detection on CLINC150.
     Intents {

@@ -96,14 +96,18 @@ pub async fn run(cli: Cli) -> Result<()> {
             let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
             crate::ingest_cli::run(&db, &service, args).await
         }
-        Command::Eval(EvalCommand::Retrieval { dataset, weights }) => {
+        Command::Eval(EvalCommand::Retrieval {
+            dataset,
+            weights,
+            postings,
+        }) => {
             let db = connect_db(&settings).await?;
             let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
             let weights = weights
                 .iter()
                 .map(|w| crate::eval::retrieval::parse_weights(w))
                 .collect::<Result<Vec<_>>>()?;
-            crate::eval::retrieval::run(&db, &service, &dataset, &weights).await
+            crate::eval::retrieval::run(&db, &service, &dataset, &weights, &postings).await
         }
         Command::Bench(BenchCommand::Retrieval {
             dataset,
@@ -111,6 +115,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             base,
             rounds,
             keep,
+            postings,
         }) => {
             let db = connect_db(&settings).await?;
             let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
@@ -120,6 +125,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 base,
                 rounds,
                 keep,
+                postings: &postings,
             };
             crate::eval::bench::run(&db, &service, options).await
         }

@@ -31,6 +31,8 @@ pub struct BenchOptions<'a> {
     pub base: usize,
     pub rounds: usize,
     pub keep: bool,
+    /// Extra lexical and hybrid runs with these postings-per-term cut-offs.
+    pub postings: &'a [usize],
 }
 
 pub async fn run(db: &Db, service: &KnowledgeService, options: BenchOptions<'_>) -> Result<()> {
@@ -171,7 +173,7 @@ async fn bench(
 
     let queries: Vec<String> = dataset.query_texts().collect();
     println!(
-        "{:<8} {:>10} {:>10} {:>12} {:>12}   ({} queries x {} rounds, at {written} chunks)",
+        "{:<14} {:>10} {:>10} {:>12} {:>12}   ({} queries x {} rounds, at {written} chunks)",
         "mode",
         "search p50",
         "search p99",
@@ -180,20 +182,34 @@ async fn bench(
         queries.len(),
         options.rounds
     );
-    for mode in [SearchMode::Lexical, SearchMode::Dense, SearchMode::Hybrid] {
+    let default = SearchQuery::new("", 10).postings_per_term;
+    let runs = [SearchMode::Lexical, SearchMode::Dense, SearchMode::Hybrid]
+        .map(|mode| (mode, default))
+        .into_iter()
+        .chain(
+            options
+                .postings
+                .iter()
+                .flat_map(|p| [(SearchMode::Lexical, *p), (SearchMode::Hybrid, *p)]),
+        );
+    for (mode, postings) in runs {
         let (mut search_ms, mut embed_ms) = (Vec::new(), Vec::new());
         for _ in 0..options.rounds {
             for text in &queries {
                 let mut query = SearchQuery::new(text.clone(), 10);
                 query.mode = mode;
+                query.postings_per_term = postings;
                 let results = service.search(db, tenant, &query).await?;
                 search_ms.push(results.timings_ms.search);
                 embed_ms.push(results.timings_ms.embed);
             }
         }
-        let name = format!("{mode:?}").to_lowercase();
+        let mut name = format!("{mode:?}").to_lowercase();
+        if postings != default {
+            name = format!("{name}@{postings}");
+        }
         println!(
-            "{name:<8} {:>8.2}ms {:>8.2}ms {:>10.2}ms {:>10.2}ms",
+            "{name:<14} {:>8.2}ms {:>8.2}ms {:>10.2}ms {:>10.2}ms",
             percentile(&mut search_ms, 0.5),
             percentile(&mut search_ms, 0.99),
             percentile(&mut embed_ms, 0.5),

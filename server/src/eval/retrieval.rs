@@ -124,6 +124,7 @@ pub async fn run(
     service: &KnowledgeService,
     dir: &Path,
     weights: &[FusionWeights],
+    postings: &[usize],
 ) -> Result<()> {
     let dataset = Dataset::load(dir)?;
     eprintln!(
@@ -136,7 +137,7 @@ pub async fn run(
     let mut tx = db.tenant(tenant).await?;
     tenants::create(&mut tx, tenant, "retrieval evaluation (scratch)").await?;
     tx.commit().await?;
-    let outcome = evaluate(db, service, tenant, dataset, weights).await;
+    let outcome = evaluate(db, service, tenant, dataset, weights, postings).await;
     let mut tx = db.tenant(tenant).await?;
     sqlx::query("delete from tenants").execute(&mut *tx).await?;
     tx.commit().await?;
@@ -149,6 +150,7 @@ async fn evaluate(
     tenant: TenantId,
     dataset: Dataset,
     weights: &[FusionWeights],
+    postings: &[usize],
 ) -> Result<()> {
     let documents: Vec<_> = dataset
         .corpus
@@ -198,21 +200,33 @@ async fn evaluate(
         "{:<8} {:>8} {:>10} {:>8} {:>10} {:>10}",
         "mode", "nDCG@10", "recall@10", "MRR@10", "p50 ms", "p99 ms"
     );
-    let default = SearchQuery::new("", 10).weights;
+    let base = SearchQuery::new("", 10);
+    let (default, default_postings) = (base.weights, base.postings_per_term);
     let runs = [
-        (SearchMode::Lexical, default),
-        (SearchMode::Dense, default),
-        (SearchMode::Hybrid, default),
+        (SearchMode::Lexical, default, default_postings),
+        (SearchMode::Dense, default, default_postings),
+        (SearchMode::Hybrid, default, default_postings),
     ]
     .into_iter()
-    .chain(weights.iter().map(|w| (SearchMode::Hybrid, *w)));
-    for (mode, fusion) in runs {
+    .chain(
+        weights
+            .iter()
+            .map(|w| (SearchMode::Hybrid, *w, default_postings)),
+    )
+    .chain(postings.iter().flat_map(|p| {
+        [
+            (SearchMode::Lexical, default, *p),
+            (SearchMode::Hybrid, default, *p),
+        ]
+    }));
+    for (mode, fusion, cut_off) in runs {
         let (mut ndcg, mut recall, mut mrr) = (0.0, 0.0, 0.0);
         let mut latencies = Vec::with_capacity(dataset.queries.len());
         for query in &dataset.queries {
             let mut search = SearchQuery::new(query.text.clone(), 10);
             search.mode = mode;
             search.weights = fusion;
+            search.postings_per_term = cut_off;
             let started = Instant::now();
             let results = service.search(db, tenant, &search).await?;
             latencies.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -229,12 +243,15 @@ async fn evaluate(
             mrr += mrr_at(&ranked, &judged, 10);
         }
         let n = dataset.queries.len().max(1) as f64;
-        let name = match mode {
+        let mut name = match mode {
             SearchMode::Lexical => "lexical".to_owned(),
             SearchMode::Dense => "dense".to_owned(),
             SearchMode::Hybrid if fusion == default => "hybrid".to_owned(),
             SearchMode::Hybrid => format!("hybrid {}:{}", fusion.vector, fusion.lexical),
         };
+        if cut_off != default_postings {
+            name = format!("{name}@{cut_off}");
+        }
         println!(
             "{name:<14} {:>8.4} {:>10.4} {:>8.4} {:>10.2} {:>10.2}",
             ndcg / n,
