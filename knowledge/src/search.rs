@@ -96,7 +96,7 @@ impl SearchQuery {
             tags: None,
             weights: FusionWeights::default(),
             candidates: 50,
-            postings_per_term: 2000,
+            postings_per_term: 250,
             bm25: Bm25::default(),
             rrf_k: 60.0,
         }
