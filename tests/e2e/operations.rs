@@ -74,15 +74,10 @@ async fn health_metrics_docs_and_request_ids() {
     );
 }
 
-/// Starts a throwaway Redis on a free port so that stopping it harms no other test.
-async fn private_redis() -> (tokio::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+/// A redis-server on `port` that keeps nothing on disk, stopped when dropped.
+fn redis_server(port: u16) -> tokio::process::Child {
     let bin = std::env::var("AOS_REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".into());
-    let child = tokio::process::Command::new(bin)
+    tokio::process::Command::new(bin)
         .args([
             "--port",
             &port.to_string(),
@@ -96,7 +91,17 @@ async fn private_redis() -> (tokio::process::Child, u16) {
         .stdout(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .expect("start redis-server");
+        .expect("start redis-server")
+}
+
+/// Starts a throwaway Redis on a free port so that stopping it harms no other test.
+async fn private_redis() -> (tokio::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = redis_server(port);
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
@@ -148,23 +153,7 @@ async fn readiness_follows_redis_down_and_back() {
         200
     );
 
-    let _redis = tokio::process::Command::new(
-        std::env::var("AOS_REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".into()),
-    )
-    .args([
-        "--port",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ])
-    .stdout(Stdio::null())
-    .kill_on_drop(true)
-    .spawn()
-    .unwrap();
+    let _redis = redis_server(port);
     let mut status = 0;
     for _ in 0..60 {
         status = app
