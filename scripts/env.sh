@@ -5,6 +5,11 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 AOS_BIN="$CARGO_TARGET_DIR/debug/aos"
 export AOS_BIN
 
+# npm's download cache beside the other caches (CI reuses it between runs).
+if [ -n "${AOS_CACHE_DIR:-}" ]; then
+    export npm_config_cache="$AOS_CACHE_DIR/npm"
+fi
+
 say() { printf '==> %s\n' "$*" >&2; }
 
 bash scripts/provision.sh

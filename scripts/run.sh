@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 
+say "building the web UI"
+(cd chat-ui && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
 say "building aos"
 cargo build -p server --bin aos
 say "migrating the database"

@@ -14,18 +14,13 @@ say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+say "web UI: install, typecheck, unit tests, production build"
+(cd chat-ui && npm ci --no-audit --no-fund --loglevel=error && npm run typecheck && npm test && npm run build)
 say "building"
 cargo build --workspace --all-targets
 
 say "preparing the migrated template database"
-stale=$(psql_cmd "$AOS_TEST_ADMIN_URL" -Atc "select datname from pg_database where datname like 't\_%'")
-for db in $stale; do
-    psql_cmd "$AOS_TEST_ADMIN_URL" -qc "drop database if exists \"$db\" with (force)" >/dev/null
-done
-psql_cmd "$AOS_TEST_ADMIN_URL" -qc "drop database if exists aos_template with (force)" >/dev/null
-psql_cmd "$AOS_TEST_ADMIN_URL" -qc "create database aos_template owner aos_owner" >/dev/null
-template_url="${AOS_MIGRATE_DATABASE_URL%/*}/aos_template"
-AOS_MIGRATE_DATABASE_URL="$template_url" "$AOS_BIN" migrate
+bash scripts/prepare-test-db.sh
 
 say "running the tests"
 if cargo nextest --version >/dev/null 2>&1; then

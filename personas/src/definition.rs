@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::types::{Exemplar, Intent, Persona};
 
 /// Tools a persona may be allowed to call (the `tools` crate's registry names).
-pub const TOOL_NAMES: [&str; 15] = [
+pub const TOOL_NAMES: [&str; 16] = [
     "search_knowledge",
     "search_assets",
     "get_asset",
@@ -23,12 +23,13 @@ pub const TOOL_NAMES: [&str; 15] = [
     "connector_health",
     "schema_drift_report",
     "trigger_sync",
-    "list_mappings",
+    "list_pending_mappings",
     "explain_mapping",
-    "decide_mapping",
-    "run_finops_agent",
-    "run_revops_agent",
-    "run_ops_agent",
+    "approve_mapping",
+    "reject_mapping",
+    "run_agent",
+    "agent_status",
+    "agent_result",
 ];
 
 const BUILTIN: [(&str, &str); 4] = [

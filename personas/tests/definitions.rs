@@ -51,7 +51,7 @@ fn every_builtin_persona_loads_with_enough_exemplars() {
     assert_eq!(cfo.retrieval_scope().names(), vec!["cfo"]);
     assert_eq!(
         cfo.first_tool.get(&Intent::AgentRun).map(String::as_str),
-        Some("run_finops_agent")
+        Some("run_agent")
     );
 }
 
@@ -91,15 +91,15 @@ fn broken_files_are_refused_naming_file_and_field() {
         "{scope}"
     );
 
-    let first = refused("cto.toml", |t| {
+    let first = refused("cro.toml", |t| {
         t.replacen(
-            "agent_run = \"run_finops_agent\"",
-            "agent_run = \"run_revops_agent\"",
+            "agent_run = \"run_agent\"",
+            "agent_run = \"run_discovery\"",
             1,
         )
     });
     assert!(
-        first.starts_with("cto.toml: first_tool.agent_run:"),
+        first.starts_with("cro.toml: first_tool.agent_run:"),
         "{first}"
     );
 

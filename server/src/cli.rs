@@ -27,6 +27,13 @@ pub enum Command {
         #[arg(long)]
         bind: Option<SocketAddr>,
     },
+    /// Run queued jobs (agent runs, connector syncs) until interrupted; any
+    /// number of workers may run against the same Redis.
+    Worker {
+        /// Jobs run at once.
+        #[arg(long, default_value_t = 2)]
+        concurrency: usize,
+    },
     /// Apply database migrations (as AOS_MIGRATE_DATABASE_URL, else DATABASE_URL).
     Migrate,
     /// Manage tenants.
@@ -185,16 +192,6 @@ pub enum ApiKeyCommand {
 pub enum DemoCommand {
     /// Create the demo tenant and its users if they are missing (idempotent).
     Seed,
-}
-
-impl clap::ValueEnum for Role {
-    fn value_variants<'a>() -> &'a [Self] {
-        &[Role::Viewer, Role::Analyst, Role::Approver, Role::Admin]
-    }
-
-    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
-        Some(clap::builder::PossibleValue::new(self.as_str()))
-    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             serve(settings).await
         }
         Command::Migrate => migrate(&settings).await,
+        Command::Worker { concurrency } => worker(settings, concurrency).await,
         Command::Tenant(TenantCommand::Create { name }) => {
             let db = connect_db(&settings).await?;
             let name = parse_label("name", &name)?;
@@ -174,7 +175,29 @@ async fn serve(settings: Settings) -> Result<()> {
     let metrics = crate::http::metrics::install().context("cannot install the metrics recorder")?;
     let jwt = JwtKeys::new(jwt_secret.expose().as_bytes(), settings.access_token_ttl)
         .context("AOS_JWT_SECRET is not usable")?;
-    let knowledge = crate::knowledge::KnowledgeService::from_settings(&settings)?;
+    let knowledge = Arc::new(crate::knowledge::KnowledgeService::from_settings(
+        &settings,
+    )?);
+    let (platform, tools) =
+        crate::platform::build(&settings, &db, redis.clone(), Arc::clone(&knowledge))?;
+    let llm = match (&settings.openai_base_url, &settings.llm_model) {
+        (Some(base), Some(model)) => {
+            let mut config = crate::gateway::llm::LlmConfig::new(base.clone(), model.clone());
+            config.api_key = settings
+                .openai_api_key
+                .as_ref()
+                .map(|k| k.expose().to_owned());
+            Some(
+                crate::gateway::llm::LlmClient::new(config)
+                    .context("cannot set up the LLM client")?,
+            )
+        }
+        _ => None,
+    };
+    let events = crate::gateway::hub::start(
+        settings.redis_url.expose().to_owned(),
+        settings.redis_prefix.clone(),
+    );
     let listener = TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -190,13 +213,77 @@ async fn serve(settings: Settings) -> Result<()> {
         classify: Arc::new(crate::classify::ClassifyService::new(Arc::clone(
             knowledge.embedder(),
         ))),
-        knowledge: Arc::new(knowledge),
+        knowledge,
+        platform,
+        tools,
+        gateway: Arc::new(crate::gateway::Gateway::new(
+            personas::PersonaSet::builtin()
+                .context("the built-in persona definitions are invalid")?,
+            crate::gateway::limits::Limits {
+                per_user_per_minute: 30,
+                per_tenant_per_minute: 600,
+                max_text_chars: 8000,
+            },
+            llm,
+        )),
+        events,
     };
+    let stop_workers = tokio_util::sync::CancellationToken::new();
+    for i in 0..state.settings.workers {
+        spawn_worker(&state.settings, &state.platform, i, 2, stop_workers.clone())?;
+    }
     tracing::info!(%address, "aos listening");
     println!("aos listening on http://{address}");
-    crate::http::serve(state, listener)
+    let served = crate::http::serve(state, listener)
         .await
-        .context("server failed")
+        .context("server failed");
+    stop_workers.cancel();
+    served
+}
+
+/// The name a worker goes by in the consumer group: unique per live process.
+fn consumer_name(index: usize) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "aos".into());
+    format!("{host}-{}-{index}", std::process::id())
+}
+
+fn spawn_worker(
+    settings: &Settings,
+    platform: &Arc<tools::Platform>,
+    index: usize,
+    concurrency: usize,
+    stop: tokio_util::sync::CancellationToken,
+) -> Result<tokio::task::JoinHandle<()>> {
+    let client = redis::Client::open(settings.redis_url.expose())
+        .with_context(|| format!("REDIS_URL {} is invalid", settings.redis_url))?;
+    let mut options = tools::jobs::WorkerOptions::new(consumer_name(index), client);
+    options.concurrency = concurrency.max(1);
+    let platform = Arc::clone(platform);
+    Ok(tokio::spawn(async move {
+        if let Err(err) =
+            tools::jobs::run_worker(platform, options, async move { stop.cancelled().await }).await
+        {
+            tracing::error!(error = %err, "job worker stopped");
+        }
+    }))
+}
+
+/// `aos worker`: runs jobs until Ctrl-C or SIGTERM.
+async fn worker(settings: Settings, concurrency: usize) -> Result<()> {
+    let db = connect_db(&settings).await?;
+    check_schema(&db).await?;
+    let redis = connect_redis(&settings.redis_url).await?;
+    let knowledge = Arc::new(crate::knowledge::KnowledgeService::from_settings(
+        &settings,
+    )?);
+    let (platform, _) = crate::platform::build(&settings, &db, redis, knowledge)?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let handle = spawn_worker(&settings, &platform, 0, concurrency, stop.clone())?;
+    eprintln!("aos worker {} running; Ctrl-C stops it", consumer_name(0));
+    crate::http::shutdown_signal().await;
+    stop.cancel();
+    handle.await.context("the worker task failed")?;
+    Ok(())
 }
 
 async fn migrate(settings: &Settings) -> Result<()> {

@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 use uuid::Uuid;
 
 /// Why a value was refused; the message is safe to show to the caller.
@@ -23,57 +22,11 @@ impl fmt::Display for TenantId {
 }
 
 /// Roles in increasing order of power: `viewer < analyst < approver < admin`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Viewer,
-    Analyst,
-    Approver,
-    Admin,
-}
+pub use tools::Role;
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Analyst => "analyst",
-            Role::Approver => "approver",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = InvalidValue;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "viewer" => Ok(Role::Viewer),
-            "analyst" => Ok(Role::Analyst),
-            "approver" => Ok(Role::Approver),
-            "admin" => Ok(Role::Admin),
-            other => Err(InvalidValue(format!(
-                "unknown role `{other}` (expected viewer, analyst, approver or admin)"
-            ))),
-        }
+impl From<tools::UnknownRole> for InvalidValue {
+    fn from(err: tools::UnknownRole) -> Self {
+        InvalidValue(err.to_string())
     }
 }
 

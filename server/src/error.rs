@@ -38,6 +38,15 @@ pub enum ApiError {
     /// A dependency (Postgres, Redis) is not answering.
     #[error("{0}")]
     Unavailable(String),
+    /// A tool ran and failed (a source refused the connection, a scan broke).
+    #[error("{0}")]
+    ToolFailed(String),
+    /// The work did not finish within its time limit.
+    #[error("{0}")]
+    Timeout(String),
+    /// Too many requests in the current window.
+    #[error("{0}")]
+    RateLimited(String),
     /// A bug or an unexpected failure; the cause is logged, not shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -71,8 +80,26 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::ToolFailed(_) => (StatusCode::BAD_GATEWAY, "tool_failed"),
+            ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
+    }
+}
+
+impl ApiError {
+    /// The error type and the message a client may see (internal causes are
+    /// logged here and hidden).
+    pub fn public(&self) -> (&'static str, String) {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(error = format!("{cause:#}"), "request failed");
+        }
+        (self.status_and_type().1, self.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status_and_type().0
     }
 }
 
@@ -166,5 +193,17 @@ impl From<PathRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         ApiError::BadRequest(format!("invalid query string: {}", rejection.body_text()))
+    }
+}
+
+impl From<tools::DecideError> for ApiError {
+    fn from(err: tools::DecideError) -> Self {
+        use tools::DecideError as D;
+        match err {
+            D::NotFound => ApiError::NotFound("approval not found".into()),
+            e @ D::Denied { .. } => ApiError::Forbidden(e.to_string()),
+            e @ D::AlreadyDecided(_) => ApiError::Conflict(e.to_string()),
+            D::Database(e) => ApiError::Internal(e.into()),
+        }
     }
 }

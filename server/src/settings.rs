@@ -111,6 +111,14 @@ pub struct Settings {
     pub embedding_model: String,
     /// Largest document upload accepted.
     pub upload_limit_bytes: usize,
+    /// Where the server keeps files of its own (the demo tenant's source files).
+    pub data_dir: PathBuf,
+    /// Folders file-source connectors and discovery scans may read (besides `data_dir`).
+    pub file_roots: Vec<PathBuf>,
+    /// Job workers `aos serve` runs in-process (0: leave jobs to `aos worker`).
+    pub workers: usize,
+    /// The built web UI (`chat-ui/dist`), served at `/`.
+    pub ui_dir: PathBuf,
 }
 
 /// Where embeddings come from.
@@ -145,6 +153,10 @@ struct FileSettings {
     model_dir: Option<PathBuf>,
     embedding_model: Option<String>,
     upload_limit_bytes: Option<usize>,
+    data_dir: Option<PathBuf>,
+    file_roots: Option<Vec<PathBuf>>,
+    workers: Option<usize>,
+    ui_dir: Option<PathBuf>,
 }
 
 /// Why settings could not be loaded; each names the setting at fault.
@@ -311,7 +323,29 @@ impl Settings {
             .unwrap_or_else(|| "text-embedding-3-small".into());
         let upload_limit_bytes = number(env, "AOS_UPLOAD_LIMIT_BYTES", file.upload_limit_bytes)?
             .unwrap_or(20 * 1024 * 1024);
+        let data_dir = env
+            .var("AOS_DATA_DIR")
+            .map(PathBuf::from)
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(".data"));
+        let mut file_roots: Vec<PathBuf> = match env.var("AOS_FILE_ROOTS") {
+            Some(raw) => std::env::split_paths(&raw)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect(),
+            None => file.file_roots.unwrap_or_default(),
+        };
+        file_roots.push(data_dir.clone());
+        let workers = number(env, "AOS_WORKERS", file.workers)?.unwrap_or(1);
+        let ui_dir = env
+            .var("AOS_UI_DIR")
+            .map(PathBuf::from)
+            .or(file.ui_dir)
+            .unwrap_or_else(|| PathBuf::from("chat-ui/dist"));
         Ok(Settings {
+            ui_dir,
+            data_dir,
+            file_roots,
+            workers,
             embedder,
             model_dir,
             embedding_model,

@@ -19,4 +19,9 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub knowledge: Arc<KnowledgeService>,
     pub classify: Arc<ClassifyService>,
+    pub platform: Arc<tools::Platform>,
+    pub tools: Arc<tools::Registry>,
+    pub gateway: Arc<crate::gateway::Gateway>,
+    /// Platform events from every replica, by tenant.
+    pub events: tokio::sync::broadcast::Sender<crate::gateway::hub::TenantEvent>,
 }

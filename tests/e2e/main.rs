@@ -2,6 +2,7 @@
 
 mod auth;
 mod bad_input;
+mod chat;
 mod classify;
 mod cli;
 mod isolation;

@@ -6,6 +6,8 @@
 //! (a superuser, to create databases), `DATABASE_URL` (the `aos_app` role) and
 //! `REDIS_URL`. `AOS_BIN` overrides where the binary is found.
 
+pub mod fake_openai;
+
 use serde_json::{Value, json};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};

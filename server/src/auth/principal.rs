@@ -72,6 +72,14 @@ impl FromRequestParts<AppState> for Principal {
             .ok_or_else(|| {
                 ApiError::Unauthorized("the `Authorization` header must be `Bearer <token>`".into())
             })?;
+        Principal::from_token(state, token).await
+    }
+}
+
+impl Principal {
+    /// Authenticates a bearer token (an access JWT or an API key) given some
+    /// other way than the header, e.g. as the WebSocket's `access_token`.
+    pub async fn from_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {
         if token.starts_with(API_KEY_PREFIX) {
             authenticate_api_key(state, token).await
         } else {

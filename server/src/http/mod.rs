@@ -5,6 +5,7 @@ pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod metrics;
+mod ui;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, StatusCode};
@@ -29,11 +30,11 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::routes::router())
         .merge(crate::admin::router())
         .merge(crate::classify::routes::router())
+        .merge(crate::tools_api::router())
+        .merge(crate::gateway::routes::router())
         .merge(crate::knowledge::routes::router(state.settings.upload_limit_bytes))
         .merge(docs::router())
-        .fallback(|| async {
-            error_response(StatusCode::NOT_FOUND, "not_found", "no such route".into())
-        })
+        .fallback(ui::serve)
         .method_not_allowed_fallback(|| async {
             error_response(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -75,7 +76,7 @@ pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()
         .await
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::warn!(error = %e, "cannot listen for Ctrl-C");

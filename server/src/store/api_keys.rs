@@ -37,10 +37,8 @@ impl ApiKeyRow {
     fn into_key(self) -> Result<(ApiKey, String), StoreError> {
         let role = self
             .role
-            .parse()
-            .map_err(|e: crate::domain::InvalidValue| {
-                StoreError::Database(sqlx::Error::Decode(e.0.into()))
-            })?;
+            .parse::<Role>()
+            .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.to_string().into())))?;
         Ok((
             ApiKey {
                 id: self.id,

@@ -41,7 +41,7 @@ impl UserRow {
             id: self.id,
             tenant_id: self.tenant_id,
             email: self.email,
-            role: self.role.parse().map_err(corrupt)?,
+            role: self.role.parse::<Role>().map_err(|e| corrupt(e.into()))?,
             display_name: self.display_name,
             persona: self
                 .persona

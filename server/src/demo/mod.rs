@@ -9,9 +9,13 @@ use crate::domain::{Email, Persona, Role, TenantId};
 use crate::knowledge::KnowledgeService;
 use crate::store::audit::Actor;
 use crate::store::{Db, StoreError, tenants, users};
-use knowledge::ingest::DocumentMeta;
-use knowledge::parse::Format;
-use knowledge::scope::Scope;
+
+mod knowledge;
+
+/// Everything under the repository's `demo/` folder, built into the binary so
+/// the seed works wherever `aos` runs.
+static DEMO_DIR: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../demo");
 
 pub const DEMO_TENANT: Uuid = uuid!("de300000-0000-4000-8000-000000000001");
 pub const DEMO_ADMIN_EMAIL: &str = "admin@demo.aos";
@@ -47,41 +51,7 @@ const DEMO_USERS: [(&str, &str, Role, Option<Persona>); 6] = [
     ("viewer@demo.aos", "Vic Viewer", Role::Viewer, None),
 ];
 
-/// The demo knowledge base: (file, personas it is for, tags, text).
-const DEMO_DOCUMENTS: [(&str, &[&str], &[&str], &str); 5] = [
-    (
-        "cloud-cost-policy.md",
-        &["cfo", "cto"],
-        &["finops", "policy"],
-        include_str!("../../demo/knowledge/cloud-cost-policy.md"),
-    ),
-    (
-        "revenue-recognition.md",
-        &["cfo", "cro"],
-        &["finance", "policy"],
-        include_str!("../../demo/knowledge/revenue-recognition.md"),
-    ),
-    (
-        "incident-runbook.md",
-        &["cto", "coo"],
-        &["runbook", "platform"],
-        include_str!("../../demo/knowledge/incident-runbook.md"),
-    ),
-    (
-        "support-sla.md",
-        &["coo"],
-        &["operations", "sla"],
-        include_str!("../../demo/knowledge/support-sla.md"),
-    ),
-    (
-        "data-governance.md",
-        &[],
-        &["security", "governance"],
-        include_str!("../../demo/knowledge/data-governance.md"),
-    ),
-];
-
-pub async fn seed(db: &Db, knowledge: &KnowledgeService) -> Result<()> {
+pub async fn seed(db: &Db, knowledge_service: &KnowledgeService) -> Result<()> {
     let tenant = TenantId(DEMO_TENANT);
     let mut tx = db.tenant(tenant).await?;
     match tenants::current(&mut tx).await {
@@ -113,26 +83,7 @@ pub async fn seed(db: &Db, knowledge: &KnowledgeService) -> Result<()> {
             .with_context(|| format!("cannot create demo user {email}"))?;
         }
     }
-    for (file, personas, tags, text) in DEMO_DOCUMENTS {
-        let meta = DocumentMeta {
-            title: None,
-            source: "demo".into(),
-            uri: Some(format!("demo://knowledge/{file}")),
-            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-            scope: Scope::from_names(personas).map_err(anyhow::Error::msg)?,
-        };
-        knowledge
-            .ingest(
-                db,
-                tenant,
-                Actor::System,
-                meta,
-                Format::Markdown,
-                text.as_bytes().to_vec(),
-            )
-            .await
-            .with_context(|| format!("cannot index demo document {file}"))?;
-    }
+    knowledge::seed(db, knowledge_service, tenant).await?;
     eprintln!("demo tenant {DEMO_TENANT} ready: sign in as {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}");
     Ok(())
 }

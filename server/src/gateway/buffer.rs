@@ -1,0 +1,108 @@
+//! The resume buffer: every event of a message is appended to a Redis list
+//! that lives a while after the message ends, so a client that reconnects,
+//! to this replica or another, gets what it missed with `resume`.
+
+use redis::AsyncCommands;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::events::MessageEvent;
+use crate::state::AppState;
+
+/// How long a message's events stay available for `resume`.
+const KEEP: Duration = Duration::from_secs(15 * 60);
+/// How often a follower of a message still being written looks for more.
+const POLL: Duration = Duration::from_millis(150);
+
+pub struct EventBuffer {
+    redis: redis::aio::ConnectionManager,
+    key: String,
+}
+
+/// The tenant is part of the key: another tenant's message id finds nothing.
+fn key(state: &AppState, tenant: Uuid, message_id: Uuid) -> String {
+    format!("{}turn:{tenant}:{message_id}", state.settings.redis_prefix)
+}
+
+impl EventBuffer {
+    pub fn new(state: &AppState, tenant: Uuid, message_id: Uuid) -> EventBuffer {
+        EventBuffer {
+            redis: state.redis.clone(),
+            key: key(state, tenant, message_id),
+        }
+    }
+
+    pub async fn append(&mut self, event: &MessageEvent) {
+        let Ok(json) = serde_json::to_string(event) else {
+            return;
+        };
+        let written: Result<(), redis::RedisError> = redis::pipe()
+            .rpush(&self.key, json)
+            .ignore()
+            .expire(&self.key, KEEP.as_secs() as i64)
+            .ignore()
+            .query_async(&mut self.redis)
+            .await;
+        if let Err(err) = written {
+            tracing::warn!(error = %err, "cannot buffer a chat event for resume");
+        }
+    }
+}
+
+/// Sends the events of `message_id` after `after_seq` to `out`, following the
+/// message until it ends (or `wait` passes without news). False when nothing
+/// is known about the message.
+pub async fn replay(
+    state: &AppState,
+    tenant: Uuid,
+    message_id: Uuid,
+    after_seq: i64,
+    out: &mpsc::Sender<MessageEvent>,
+    wait: Duration,
+) -> bool {
+    let key = key(state, tenant, message_id);
+    let mut redis = state.redis.clone();
+    let mut next = after_seq + 1;
+    let mut quiet_since = tokio::time::Instant::now();
+    let mut seen_any = false;
+    loop {
+        let start = isize::try_from(next.max(0)).unwrap_or(isize::MAX);
+        let raw: Vec<String> = match redis.lrange(&key, start, -1).await {
+            Ok(raw) => raw,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read the resume buffer");
+                return seen_any;
+            }
+        };
+        let mut ended = false;
+        for item in &raw {
+            let Ok(event) = serde_json::from_str::<MessageEvent>(item) else {
+                continue;
+            };
+            seen_any = true;
+            next = event.seq as i64 + 1;
+            ended |= event.is_end();
+            if out.send(event).await.is_err() {
+                return true;
+            }
+        }
+        if ended {
+            return true;
+        }
+        if raw.is_empty() {
+            if !seen_any && next == after_seq + 1 {
+                let exists: bool = redis.exists(&key).await.unwrap_or(false);
+                if !exists && quiet_since.elapsed() > Duration::from_secs(2) {
+                    return false;
+                }
+            }
+            if quiet_since.elapsed() > wait {
+                return seen_any;
+            }
+        } else {
+            quiet_since = tokio::time::Instant::now();
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}

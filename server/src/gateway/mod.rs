@@ -1,0 +1,126 @@
+//! The chat gateway: one pipeline ([`turn`]) behind every front door (the
+//! WebSocket, SSE and, through the same events, Slack and the OpenAI-compatible
+//! API).
+
+pub mod answer;
+pub mod buffer;
+pub mod composer;
+pub mod events;
+pub mod hub;
+pub mod limits;
+pub mod llm;
+pub mod redact;
+pub mod route;
+pub mod routes;
+pub mod store;
+pub mod turn;
+pub mod ws;
+
+use personas::PersonaSet;
+use redis::AsyncCommands;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::state::AppState;
+use limits::Limits;
+
+/// Process-wide gateway state.
+pub struct Gateway {
+    pub personas: PersonaSet,
+    pub limits: Limits,
+    /// The LLM, when one is configured; without it the composer answers.
+    pub llm: Option<llm::LlmClient>,
+    /// Turns running in this process, by assistant message id.
+    running: Mutex<HashMap<Uuid, CancellationToken>>,
+}
+
+/// How long a `client_msg_id` is remembered.
+const IDEMPOTENCY_SECS: u64 = 24 * 3600;
+
+impl Gateway {
+    pub fn new(personas: PersonaSet, limits: Limits, llm: Option<llm::LlmClient>) -> Gateway {
+        Gateway {
+            personas,
+            limits,
+            llm,
+            running: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn register(&self, message_id: Uuid) -> CancellationToken {
+        let token = CancellationToken::new();
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(message_id, token.clone());
+        }
+        token
+    }
+
+    fn unregister(&self, message_id: Uuid) {
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(&message_id);
+        }
+    }
+
+    /// Stops a turn running here; other replicas see the Redis flag.
+    pub async fn cancel(&self, state: &AppState, message_id: Uuid) -> bool {
+        let local = self
+            .running
+            .lock()
+            .ok()
+            .and_then(|running| running.get(&message_id).cloned());
+        if let Some(token) = local {
+            token.cancel();
+            return true;
+        }
+        let mut redis = state.redis.clone();
+        let key = format!("{}cancel:{message_id}", state.settings.redis_prefix);
+        let _: Result<(), _> = redis.set_ex(key, 1, 600).await;
+        false
+    }
+
+    /// Remembers `client_msg_id` for this caller; if it was already used,
+    /// the (conversation, message) it started.
+    async fn claim_client_msg_id(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        client_msg_id: &str,
+        conversation_id: Uuid,
+        message_id: Uuid,
+    ) -> Result<Option<(Uuid, Uuid)>, ApiError> {
+        let subject = match principal.actor() {
+            tools::Actor::User(id) | tools::Actor::ApiKey(id) => id,
+            tools::Actor::System => Uuid::nil(),
+        };
+        let key = format!(
+            "{}idem:{}:{subject}:{client_msg_id}",
+            state.settings.redis_prefix, principal.tenant
+        );
+        let value = format!("{conversation_id}:{message_id}");
+        let mut redis = state.redis.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(&key)
+            .arg(&value)
+            .arg("NX")
+            .arg("EX")
+            .arg(IDEMPOTENCY_SECS)
+            .query_async(&mut redis)
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("Redis is unavailable: {e}")))?;
+        if set.is_some() {
+            return Ok(None);
+        }
+        let existing: Option<String> = redis
+            .get(&key)
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("Redis is unavailable: {e}")))?;
+        Ok(existing.and_then(|v| {
+            let (c, m) = v.split_once(':')?;
+            Some((c.parse().ok()?, m.parse().ok()?))
+        }))
+    }
+}

@@ -1,0 +1,658 @@
+//! One user turn through the pipeline: admit, redact, classify, retrieve,
+//! plan and act, answer, record. Events go to the caller's channel and to a
+//! Redis buffer, so a client that reconnects (to any replica) can resume.
+
+use personas::{ClassifyInput, Intent, PreviousTurn};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tools::registry::InvokeOptions;
+use tools::{ApprovalStatus, Caller, ToolContext, ToolError};
+use uuid::Uuid;
+
+use super::answer;
+use super::buffer::EventBuffer;
+use super::composer::{self, Material, ToolOutcome};
+use super::events::{
+    Alternative, ChatSend, Citation, CitationScores, EventBody, FinishReason, MessageEvent,
+    Timings, Usage,
+};
+use super::redact::Redactor;
+use super::route;
+use super::store::{self, AssistantRecord};
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How long a turn waits for a person to decide an approval it raised.
+const APPROVAL_WAIT: Duration = Duration::from_secs(600);
+/// Passages retrieved to ground an answer.
+const CITATIONS: usize = 5;
+
+/// A turn that was admitted: where its events go.
+#[derive(Debug, Clone, Copy)]
+pub struct Admitted {
+    pub conversation_id: Uuid,
+    pub message_id: Uuid,
+    /// The same `client_msg_id` was sent before: replay that turn instead.
+    pub repeated: bool,
+}
+
+/// Emits the numbered events of one assistant message.
+pub struct Emitter {
+    pub conversation_id: Uuid,
+    pub message_id: Uuid,
+    seq: u64,
+    out: mpsc::Sender<MessageEvent>,
+    buffer: EventBuffer,
+}
+
+impl Emitter {
+    pub async fn emit(&mut self, body: EventBody) {
+        let event = MessageEvent {
+            conversation_id: self.conversation_id,
+            message_id: self.message_id,
+            seq: self.seq,
+            body,
+        };
+        self.seq += 1;
+        self.buffer.append(&event).await;
+        // The client may be gone; the turn still finishes and is recorded,
+        // and a reconnecting client resumes from the buffer.
+        let _ = self.out.send(event).await;
+    }
+}
+
+/// Validates and admits a turn, then runs it in the background.
+pub async fn start(
+    state: &AppState,
+    principal: &Principal,
+    send: ChatSend,
+    out: mpsc::Sender<MessageEvent>,
+) -> Result<Admitted, ApiError> {
+    let gateway = &state.gateway;
+    let text = send.text.trim().to_owned();
+    if text.is_empty() {
+        return Err(ApiError::Validation("`text` must not be empty".into()));
+    }
+    if text.chars().count() > gateway.limits.max_text_chars {
+        return Err(ApiError::Validation(format!(
+            "`text` is longer than {} characters",
+            gateway.limits.max_text_chars
+        )));
+    }
+    let client_msg_id = send.client_msg_id.trim().to_owned();
+    if client_msg_id.is_empty() || client_msg_id.len() > 100 {
+        return Err(ApiError::Validation(
+            "`client_msg_id` must be 1 to 100 characters".into(),
+        ));
+    }
+    gateway.limits.check(state, principal).await?;
+
+    let mut tx = state.db.tenant(principal.tenant).await?;
+    let conversation_id = match send.conversation_id {
+        Some(id) => {
+            store::find_owned(&mut tx, id, principal.actor())
+                .await?
+                .ok_or_else(|| ApiError::NotFound("conversation not found".into()))?;
+            id
+        }
+        None => {
+            let id = Uuid::new_v4();
+            let title: String = text.chars().take(80).collect();
+            store::create(&mut tx, id, principal.actor(), &title).await?;
+            id
+        }
+    };
+    let message_id = Uuid::new_v4();
+    if let Some(previous) = gateway
+        .claim_client_msg_id(
+            state,
+            principal,
+            &client_msg_id,
+            conversation_id,
+            message_id,
+        )
+        .await?
+    {
+        return Ok(Admitted {
+            conversation_id: previous.0,
+            message_id: previous.1,
+            repeated: true,
+        });
+    }
+    let user_message_id = Uuid::new_v4();
+    store::add_user_message(
+        &mut tx,
+        conversation_id,
+        user_message_id,
+        &text,
+        &client_msg_id,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+
+    let cancel = gateway.register(message_id);
+    let emitter = Emitter {
+        conversation_id,
+        message_id,
+        seq: 0,
+        out,
+        buffer: EventBuffer::new(state, principal.tenant.0, message_id),
+    };
+    let state = state.clone();
+    let principal = principal.clone();
+    tokio::spawn(async move {
+        let job = Job {
+            state: &state,
+            principal: &principal,
+            text: &text,
+            client_msg_id: &client_msg_id,
+            persona_hint: send.persona,
+            user_message_id,
+            cancel: &cancel,
+        };
+        job.run(emitter).await;
+        state.gateway.unregister(message_id);
+    });
+    Ok(Admitted {
+        conversation_id,
+        message_id,
+        repeated: false,
+    })
+}
+
+struct Job<'a> {
+    state: &'a AppState,
+    principal: &'a Principal,
+    text: &'a str,
+    client_msg_id: &'a str,
+    persona_hint: Option<personas::Persona>,
+    user_message_id: Uuid,
+    cancel: &'a CancellationToken,
+}
+
+/// What the turn produced, for the record.
+#[derive(Default)]
+struct Outcome {
+    answer: String,
+    persona: Option<personas::Persona>,
+    intent: Option<Intent>,
+    confidence: Option<f32>,
+    citations: Vec<Citation>,
+    tool_calls: Vec<Value>,
+    approvals: Vec<Value>,
+    model: Option<String>,
+    usage: Usage,
+    timings: Timings,
+}
+
+impl Job<'_> {
+    async fn run(self, mut emit: Emitter) {
+        let started = Instant::now();
+        let mut outcome = Outcome::default();
+        emit.emit(EventBody::MessageStart {
+            client_msg_id: self.client_msg_id.to_owned(),
+        })
+        .await;
+        let finish = match self.pipeline(&mut emit, &mut outcome).await {
+            Ok(finish) => finish,
+            Err(err) => {
+                let (error_type, message) = err.public();
+                emit.emit(EventBody::Error {
+                    error_type: error_type.into(),
+                    message,
+                })
+                .await;
+                FinishReason::Error
+            }
+        };
+        outcome.timings.total = millis(started);
+        if let Err(err) = self.record(&emit, &outcome, finish).await {
+            tracing::error!(error = %err, "cannot record an assistant message");
+        }
+        emit.emit(EventBody::MessageEnd {
+            finish_reason: finish,
+            usage: outcome.usage,
+            timings_ms: outcome.timings,
+        })
+        .await;
+    }
+
+    async fn pipeline(
+        &self,
+        emit: &mut Emitter,
+        outcome: &mut Outcome,
+    ) -> Result<FinishReason, ApiError> {
+        let state = self.state;
+        let tenant = self.principal.tenant;
+        let conversation = emit.conversation_id;
+        let history = {
+            let mut tx = state.db.tenant(tenant).await?;
+            store::messages(&mut tx, conversation).await?
+        };
+        let mut redactor = Redactor::for_history(
+            history
+                .iter()
+                .filter(|m| m.id != self.user_message_id)
+                .map(|m| m.text.as_str()),
+        );
+        let redacted_question = redactor.redact(self.text);
+        let previous = history
+            .iter()
+            .rev()
+            .find(|m| m.role == "assistant")
+            .and_then(|m| {
+                Some(PreviousTurn {
+                    persona: m.persona.as_deref()?.parse().ok()?,
+                    intent: m.intent.as_deref()?.parse().ok()?,
+                })
+            });
+        let persona_hint = match self.persona_hint {
+            Some(p) => Some(p),
+            None => self.profile_persona().await,
+        };
+
+        // Classify.
+        let stage = Instant::now();
+        let classification = state
+            .classify
+            .classify(
+                &state.db,
+                tenant,
+                ClassifyInput {
+                    text: &redacted_question,
+                    persona_hint,
+                    previous,
+                },
+            )
+            .await?;
+        outcome.timings.classify = millis(stage);
+        outcome.persona = Some(classification.persona);
+        outcome.intent = Some(classification.intent);
+        outcome.confidence = Some(classification.confidence);
+        emit.emit(EventBody::Classification {
+            persona: classification.persona,
+            intent: classification.intent,
+            confidence: classification.confidence,
+            alternatives: classification
+                .alternatives
+                .iter()
+                .map(|a| Alternative {
+                    persona: classification.persona,
+                    intent: a.intent,
+                    confidence: a.confidence,
+                })
+                .collect(),
+        })
+        .await;
+        if self.cancel.is_cancelled() {
+            return Ok(FinishReason::Cancelled);
+        }
+        let definition = state.gateway.personas.get(classification.persona).clone();
+
+        // Retrieve.
+        let stage = Instant::now();
+        if !matches!(
+            classification.intent,
+            Intent::OutOfScope | Intent::PlatformHelp
+        ) {
+            let mut query = knowledge::search::SearchQuery::new(&redacted_question, CITATIONS);
+            query.scope = definition.retrieval_scope();
+            query.weights = definition.fusion;
+            let results = state.knowledge.search(&state.db, tenant, &query).await?;
+            outcome.citations = results
+                .hits
+                .into_iter()
+                .enumerate()
+                .map(|(i, hit)| Citation {
+                    n: i + 1,
+                    document_id: hit.document_id,
+                    chunk_id: hit.chunk_id,
+                    title: hit.title,
+                    snippet: hit.snippet,
+                    score: hit.score,
+                    scores: CitationScores {
+                        vector_rank: hit.scores.vector_rank,
+                        lexical_rank: hit.scores.lexical_rank,
+                        fused: hit.scores.fused,
+                    },
+                })
+                .collect();
+            emit.emit(EventBody::Retrieval {
+                citations: outcome.citations.clone(),
+            })
+            .await;
+        }
+        outcome.timings.retrieve = millis(stage);
+        if self.cancel.is_cancelled() {
+            return Ok(FinishReason::Cancelled);
+        }
+
+        // Plan and act.
+        let stage = Instant::now();
+        let mut results = Vec::new();
+        if let Some(call) = route::plan(
+            &definition,
+            classification.intent,
+            classification.confidence,
+            self.text,
+        ) {
+            let ctx = ToolContext {
+                platform: state.platform.clone(),
+                caller: Caller {
+                    tenant: tenant.0,
+                    actor: self.principal.actor(),
+                    role: self.principal.role,
+                    persona: Some(classification.persona),
+                },
+                conversation_id: Some(conversation),
+            };
+            let call_id = format!("call_{}", Uuid::new_v4().simple());
+            let result = self
+                .call_tool(emit, &ctx, &call_id, call.tool, call.arguments, outcome)
+                .await;
+            if let Some(result) = result {
+                results.push(result);
+            }
+        }
+        outcome.timings.tools = millis(stage);
+        if self.cancel.is_cancelled() {
+            return Ok(FinishReason::Cancelled);
+        }
+
+        // Answer: the LLM when configured and up, else the offline composer.
+        let stage = Instant::now();
+        let before_answer =
+            outcome.timings.classify + outcome.timings.retrieve + outcome.timings.tools;
+        let mut llm_unavailable = None;
+        if let Some(llm) = &state.gateway.llm {
+            let turns: Vec<(String, String)> = history
+                .iter()
+                .filter(|m| m.id != self.user_message_id)
+                .map(|m| (m.role.clone(), m.text.clone()))
+                .collect();
+            let request = answer::request(
+                &answer::Prompt {
+                    definition: &definition,
+                    history: &turns,
+                    question: self.text,
+                    citations: &outcome.citations,
+                    tools: &results,
+                },
+                &mut redactor,
+            );
+            let streamed = self
+                .stream_llm(
+                    llm,
+                    &request,
+                    &redactor,
+                    emit,
+                    outcome,
+                    stage,
+                    before_answer,
+                )
+                .await;
+            match streamed {
+                Ok(answer::Streamed::Done(usage)) => {
+                    outcome.usage = usage;
+                    outcome.model = Some(llm.model().to_owned());
+                    return Ok(FinishReason::Stop);
+                }
+                Ok(answer::Streamed::Cancelled(usage)) => {
+                    outcome.usage = usage;
+                    outcome.model = Some(llm.model().to_owned());
+                    return Ok(FinishReason::Cancelled);
+                }
+                Err(e) if outcome.answer.is_empty() => {
+                    tracing::warn!(error = %e, "LLM unavailable; answering offline");
+                    llm_unavailable = Some(e.to_string());
+                }
+                Err(e) => {
+                    return Err(ApiError::Unavailable(format!(
+                        "the language model stopped mid-answer: {e}"
+                    )));
+                }
+            }
+        }
+        let answer = composer::compose(&Material {
+            definition: &definition,
+            intent: classification.intent,
+            question: self.text,
+            citations: &outcome.citations,
+            tools: &results,
+            llm_unavailable: llm_unavailable.as_deref(),
+        });
+        outcome.timings.first_token = millis(stage) + before_answer;
+        for piece in answer.split_inclusive('\n') {
+            if self.cancel.is_cancelled() {
+                return Ok(FinishReason::Cancelled);
+            }
+            outcome.answer.push_str(piece);
+            emit.emit(EventBody::TextDelta {
+                text: piece.to_owned(),
+            })
+            .await;
+        }
+        Ok(FinishReason::Stop)
+    }
+
+    /// Streams the LLM's answer to the client as it arrives.
+    #[allow(clippy::too_many_arguments)]
+    async fn stream_llm(
+        &self,
+        llm: &super::llm::LlmClient,
+        request: &super::llm::ChatRequest,
+        redactor: &Redactor,
+        emit: &mut Emitter,
+        outcome: &mut Outcome,
+        stage: Instant,
+        before_answer: u64,
+    ) -> Result<answer::Streamed, super::llm::LlmError> {
+        let mut visible = answer::Visible::new(&outcome.citations);
+        let mut usage = Usage::default();
+        let mut stream = llm.stream(request).await?;
+        loop {
+            let Some(next) = answer::next_delta(&mut stream, self.cancel).await else {
+                return Ok(answer::Streamed::Cancelled(usage));
+            };
+            let text = match next {
+                None => {
+                    let tail = visible.finish(redactor);
+                    if !tail.is_empty() {
+                        outcome.answer.push_str(&tail);
+                        emit.emit(EventBody::TextDelta { text: tail }).await;
+                    }
+                    return Ok(answer::Streamed::Done(usage));
+                }
+                Some(Err(e)) => return Err(e),
+                Some(Ok(super::llm::LlmDelta::Usage {
+                    prompt_tokens,
+                    completion_tokens,
+                })) => {
+                    usage = Usage {
+                        prompt_tokens,
+                        completion_tokens,
+                    };
+                    continue;
+                }
+                Some(Ok(super::llm::LlmDelta::Text(text))) => visible.push(redactor, &text),
+                Some(Ok(_)) => continue,
+            };
+            if text.is_empty() {
+                continue;
+            }
+            if outcome.answer.is_empty() {
+                outcome.timings.first_token = millis(stage) + before_answer;
+            }
+            outcome.answer.push_str(&text);
+            emit.emit(EventBody::TextDelta { text }).await;
+        }
+    }
+
+    /// Runs one tool call, streaming its events; an approval it needs is
+    /// announced and waited for, so the answer can continue once decided.
+    async fn call_tool(
+        &self,
+        emit: &mut Emitter,
+        ctx: &ToolContext,
+        call_id: &str,
+        name: &str,
+        arguments: Value,
+        outcome: &mut Outcome,
+    ) -> Option<ToolOutcome> {
+        emit.emit(EventBody::ToolCall {
+            call_id: call_id.to_owned(),
+            name: name.to_owned(),
+            arguments: arguments.clone(),
+        })
+        .await;
+        let options = InvokeOptions {
+            idempotency_key: Some(format!("{}:{call_id}", emit.message_id)),
+        };
+        let result = self
+            .state
+            .tools
+            .invoke(ctx, name, arguments.clone(), options)
+            .await;
+        let (ok, summary, data) = match result {
+            Ok(output) => (true, output.summary, output.data),
+            Err(ToolError::NeedsApproval(approval)) => {
+                outcome
+                    .approvals
+                    .push(json!({"approval_id": approval.id, "action": approval.action}));
+                emit.emit(EventBody::ApprovalRequired {
+                    approval_id: approval.id,
+                    action: approval.action.clone(),
+                    arguments: approval.arguments.clone(),
+                    summary: approval.summary.clone(),
+                    expires_at: approval.expires_at,
+                })
+                .await;
+                match self.wait_for_decision(approval.id).await {
+                    Some(decided) => {
+                        emit.emit(EventBody::ApprovalDecided {
+                            approval_id: decided.id,
+                            decision: decided.status.as_str().to_owned(),
+                            by: decided.decided_by.and_then(|a| a.columns().0),
+                        })
+                        .await;
+                        match decided.status {
+                            ApprovalStatus::Executed => {
+                                let result = decided.result.unwrap_or(Value::Null);
+                                let summary = result
+                                    .get("summary")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or(&decided.summary)
+                                    .to_owned();
+                                let data = result.get("data").cloned().unwrap_or(Value::Null);
+                                (true, summary, data)
+                            }
+                            ApprovalStatus::Rejected => {
+                                (false, format!("rejected: {}", decided.summary), Value::Null)
+                            }
+                            _ => (
+                                false,
+                                decided
+                                    .error
+                                    .unwrap_or_else(|| decided.status.as_str().into()),
+                                Value::Null,
+                            ),
+                        }
+                    }
+                    None => (
+                        false,
+                        "no decision yet; it stays in the approvals inbox".to_owned(),
+                        Value::Null,
+                    ),
+                }
+            }
+            Err(e) => (false, e.to_string(), Value::Null),
+        };
+        emit.emit(EventBody::ToolResult {
+            call_id: call_id.to_owned(),
+            ok,
+            summary: summary.clone(),
+            data: data.clone(),
+        })
+        .await;
+        outcome.tool_calls.push(json!({
+            "call_id": call_id, "name": name, "arguments": arguments,
+            "ok": ok, "summary": summary, "data": data,
+        }));
+        Some(ToolOutcome {
+            name: name.to_owned(),
+            ok,
+            summary,
+            data,
+        })
+    }
+
+    /// Polls the approval until it is decided, expires, or the turn is cancelled.
+    async fn wait_for_decision(&self, approval_id: Uuid) -> Option<tools::Approval> {
+        let deadline = Instant::now() + APPROVAL_WAIT;
+        while Instant::now() < deadline && !self.cancel.is_cancelled() {
+            if let Ok(mut tx) = self.state.db.tenant(self.principal.tenant).await
+                && let Ok(Some(approval)) = tools::approvals::get(&mut tx, approval_id).await
+                && !matches!(
+                    approval.status,
+                    ApprovalStatus::Pending | ApprovalStatus::Approved
+                )
+            {
+                return Some(approval);
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(300)) => {}
+                _ = self.cancel.cancelled() => {}
+            }
+        }
+        None
+    }
+
+    async fn profile_persona(&self) -> Option<personas::Persona> {
+        let user = self.principal.user_id()?;
+        let mut tx = self.state.db.tenant(self.principal.tenant).await.ok()?;
+        crate::store::users::get(&mut tx, user).await.ok()?.persona
+    }
+
+    async fn record(
+        &self,
+        emit: &Emitter,
+        outcome: &Outcome,
+        finish: FinishReason,
+    ) -> Result<(), ApiError> {
+        let mut tx = self.state.db.tenant(self.principal.tenant).await?;
+        let finish_reason = serde_json::to_value(finish)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        store::add_assistant_message(
+            &mut tx,
+            AssistantRecord {
+                id: emit.message_id,
+                conversation: emit.conversation_id,
+                reply_to: self.user_message_id,
+                text: &outcome.answer,
+                persona: outcome.persona.map(|p| p.as_str()),
+                intent: outcome.intent.map(|i| i.as_str()),
+                confidence: outcome.confidence,
+                citations: serde_json::to_value(&outcome.citations).unwrap_or_default(),
+                tool_calls: Value::Array(outcome.tool_calls.clone()),
+                approvals: Value::Array(outcome.approvals.clone()),
+                model: outcome.model.as_deref(),
+                prompt_tokens: outcome.usage.prompt_tokens,
+                completion_tokens: outcome.usage.completion_tokens,
+                timings_ms: serde_json::to_value(outcome.timings).unwrap_or_default(),
+                finish_reason: &finish_reason,
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(ApiError::internal)?;
+        Ok(())
+    }
+}
+
+fn millis(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,382 @@
+//! The chat gateway end to end, without an LLM (the offline composer): SSE and
+//! WebSocket front doors, idempotent sends, resume, conversations, and bad input.
+
+use e2e::{expect_error, expect_json, spawn_app};
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+const POLICY: &str = "# Cloud Cost Policy\n\n## Anomalies\n\nA day whose spend exceeds the trailing \
+14-day average by more than 30% is an anomaly. The FinOps team reviews every anomaly within two \
+business days.\n";
+
+/// Parses an SSE body into its events.
+fn sse_events(body: &str) -> Vec<Value> {
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|d| serde_json::from_str(d.trim()).ok())
+        .collect()
+}
+
+fn types(events: &[Value]) -> Vec<&str> {
+    events.iter().filter_map(|e| e["type"].as_str()).collect()
+}
+
+#[tokio::test]
+async fn an_sse_turn_streams_a_grounded_offline_answer_and_is_recorded() {
+    let app = spawn_app().await;
+    let tenant = app.seed_tenant("Chatco").await;
+    let token = app.admin_token(&tenant).await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/knowledge/documents"))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Cloud Cost Policy", "text": POLICY, "personas": ["cfo"]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+
+    let res = app
+        .client
+        .post(app.url("/api/v1/chat"))
+        .bearer_auth(&token)
+        .json(&json!({"client_msg_id": "m1", "text": "What counts as a cloud spend anomaly?", "persona": "cfo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let events = sse_events(&res.text().await.unwrap());
+    let kinds = types(&events);
+    assert_eq!(kinds.first(), Some(&"message.start"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"message.end"), "{kinds:?}");
+    assert!(
+        kinds.contains(&"classification") && kinds.contains(&"retrieval"),
+        "{kinds:?}"
+    );
+    let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    let classification = events
+        .iter()
+        .find(|e| e["type"] == "classification")
+        .unwrap();
+    assert_eq!(classification["persona"], "cfo");
+    let citations = events.iter().find(|e| e["type"] == "retrieval").unwrap()["citations"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(!citations.is_empty());
+    assert_eq!(citations[0]["n"], 1);
+    let answer: String = events
+        .iter()
+        .filter(|e| e["type"] == "text.delta")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert!(answer.contains("[1]") && answer.contains("30%"), "{answer}");
+    assert!(answer.contains("Offline mode"), "{answer}");
+    let end = events.last().unwrap();
+    assert_eq!(end["finish_reason"], "stop");
+    assert!(end["timings_ms"]["total"].as_u64().is_some());
+
+    let conversation = events[0]["conversation_id"].as_str().unwrap();
+    let list = expect_json(
+        app.client
+            .get(app.url("/api/v1/conversations"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(list["conversations"][0]["id"], conversation);
+    let detail = expect_json(
+        app.client
+            .get(app.url(&format!("/api/v1/conversations/{conversation}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let messages = detail["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1]["role"], "assistant");
+    assert_eq!(messages[1]["text"].as_str().unwrap(), answer);
+    assert_eq!(messages[1]["persona"], "cfo");
+
+    // Another user of the same tenant cannot read it.
+    let (_, viewer) = app.user_with_role(&token, "viewer").await;
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/conversations/{conversation}")))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_error(res, 404).await, "not_found");
+
+    // Bad input: empty text, unknown fields, no credentials.
+    for body in [
+        json!({"client_msg_id": "m2", "text": "   "}),
+        json!({"client_msg_id": "", "text": "hi"}),
+    ] {
+        let res = app
+            .client
+            .post(app.url("/api/v1/chat"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(expect_error(res, 422).await, "validation_error");
+    }
+    let res = app
+        .client
+        .post(app.url("/api/v1/chat"))
+        .bearer_auth(&token)
+        .json(&json!({"client_msg_id": "m3", "text": "hi", "colour": "red"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_error(res, 422).await, "validation_error");
+    let res = app
+        .client
+        .post(app.url("/api/v1/chat"))
+        .json(&json!({"client_msg_id": "m4", "text": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_error(res, 401).await, "unauthorized");
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(base: &str, token: &str) -> Socket {
+    let url = format!(
+        "{}/ws/chat?access_token={token}",
+        base.replacen("http://", "ws://", 1)
+    );
+    let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    socket
+}
+
+async fn next_json(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(30), socket.next())
+            .await
+            .expect("an event within 30 s")
+            .expect("the socket stays open")
+            .unwrap();
+        if let Message::Text(text) = message {
+            return serde_json::from_str(text.as_str()).unwrap();
+        }
+    }
+}
+
+/// Reads frames until the end of `message_id` (or of the first message seen).
+async fn read_turn(socket: &mut Socket) -> Vec<Value> {
+    let mut events = Vec::new();
+    loop {
+        let event = next_json(socket).await;
+        let end = event["type"] == "message.end";
+        events.push(event);
+        if end {
+            return events;
+        }
+    }
+}
+
+#[tokio::test]
+async fn websocket_chat_is_idempotent_resumable_and_refuses_bad_frames() {
+    let app = spawn_app().await;
+    let tenant = app.seed_tenant("Wsco").await;
+    let token = app.admin_token(&tenant).await;
+
+    // Without credentials the upgrade is refused with the API's error shape.
+    let res = app.client.get(app.url("/ws/chat")).send().await.unwrap();
+    assert_eq!(expect_error(res, 401).await, "unauthorized");
+
+    let mut socket = connect(&app.base, &token).await;
+    socket.send(Message::text("{not json")).await.unwrap();
+    let error = next_json(&mut socket).await;
+    assert_eq!(error["type"], "error");
+    assert_eq!(error["error_type"], "bad_request");
+    socket
+        .send(Message::text(r#"{"type":"ping"}"#))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut socket).await["type"], "pong");
+
+    let send =
+        json!({"type": "chat.send", "client_msg_id": "same", "text": "hello, what can you do?"});
+    socket.send(Message::text(send.to_string())).await.unwrap();
+    let first = read_turn(&mut socket).await;
+    assert_eq!(first[0]["type"], "message.start");
+    let message_id = first[0]["message_id"].as_str().unwrap().to_owned();
+    let answer: String = first
+        .iter()
+        .filter(|e| e["type"] == "text.delta")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert!(!answer.is_empty());
+
+    // The same client_msg_id again replays that turn instead of answering twice.
+    socket.send(Message::text(send.to_string())).await.unwrap();
+    let again = read_turn(&mut socket).await;
+    assert_eq!(again[0]["message_id"], message_id.as_str());
+    assert_eq!(again.len(), first.len());
+
+    // A new connection resumes after a given seq.
+    drop(socket);
+    let mut socket = connect(&app.base, &token).await;
+    let resume = json!({"type": "resume", "message_id": message_id, "after_seq": 1});
+    socket
+        .send(Message::text(resume.to_string()))
+        .await
+        .unwrap();
+    let rest = read_turn(&mut socket).await;
+    assert_eq!(rest[0]["seq"], 2);
+    assert_eq!(rest.len(), first.len() - 2);
+
+    // Another tenant's message id resumes nothing.
+    let other = app.seed_tenant("Otherco").await;
+    let other_token = app.admin_token(&other).await;
+    let mut intruder = connect(&app.base, &other_token).await;
+    intruder
+        .send(Message::text(resume.to_string()))
+        .await
+        .unwrap();
+    intruder
+        .send(Message::text(r#"{"type":"ping"}"#))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut intruder).await["type"], "pong");
+    let nothing = tokio::time::timeout(Duration::from_secs(3), intruder.next()).await;
+    assert!(nothing.is_err(), "no events of another tenant: {nothing:?}");
+
+    // An unknown conversation id is refused; the connection stays usable.
+    let unknown = json!({"type": "chat.send", "conversation_id": Uuid::new_v4(), "client_msg_id": "x", "text": "hi"});
+    socket
+        .send(Message::text(unknown.to_string()))
+        .await
+        .unwrap();
+    let error = next_json(&mut socket).await;
+    assert_eq!(error["error_type"], "not_found");
+}
+
+async fn sse_turn(app: &e2e::TestApp, token: &str, body: Value) -> Vec<Value> {
+    let res = app
+        .client
+        .post(app.url("/api/v1/chat"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    sse_events(&res.text().await.unwrap())
+}
+
+fn answer_of(events: &[Value]) -> String {
+    events
+        .iter()
+        .filter(|e| e["type"] == "text.delta")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn with_an_llm_pii_never_leaves_and_only_real_citations_survive() {
+    use e2e::fake_openai::{FakeOpenAi, Reply};
+    let fake = FakeOpenAi::start(vec![Reply::text(&[
+        "Write to [EMA",
+        "IL_1] about it. Anomalies are days over 30% [1]",
+        " (not [9]).",
+    ])])
+    .await;
+    let app = e2e::spawn_app_with(e2e::AppOptions {
+        env: vec![
+            ("OPENAI_BASE_URL".into(), fake.base_url.clone()),
+            ("AOS_LLM_MODEL".into(), "fake-model".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let tenant = app.seed_tenant("Llmco").await;
+    let token = app.admin_token(&tenant).await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/knowledge/documents"))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Cloud Cost Policy", "text": POLICY}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+
+    let question = "What is a spend anomaly? Reply to jane.doe@example.com, card 4111 1111 1111 1111.";
+    let events = sse_turn(
+        &app,
+        &token,
+        json!({"client_msg_id": "l1", "text": question, "persona": "cfo"}),
+    )
+    .await;
+    let answer = answer_of(&events);
+    assert_eq!(
+        answer,
+        "Write to jane.doe@example.com about it. Anomalies are days over 30% [1] (not )."
+    );
+    let end = events.last().unwrap();
+    assert_eq!(end["finish_reason"], "stop", "{events:?}");
+
+    let sent = fake.requests();
+    assert_eq!(sent.len(), 1);
+    let prompt = sent[0].to_string();
+    assert!(!prompt.contains("jane.doe@example.com"), "{prompt}");
+    assert!(!prompt.contains("4111 1111 1111 1111"), "{prompt}");
+    assert!(prompt.contains("[EMAIL_1]"), "{prompt}");
+    assert!(prompt.contains("30%"), "the retrieved passage is in the prompt: {prompt}");
+
+    // The recorded message names the model.
+    let conversation = events[0]["conversation_id"].as_str().unwrap();
+    let detail = expect_json(
+        app.client
+            .get(app.url(&format!("/api/v1/conversations/{conversation}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(detail["messages"][1]["model"], "fake-model");
+}
+
+#[tokio::test]
+async fn when_the_llm_is_down_the_composer_answers() {
+    let endpoint = e2e::fake_openai::refusing_endpoint().await;
+    let app = e2e::spawn_app_with(e2e::AppOptions {
+        env: vec![
+            ("OPENAI_BASE_URL".into(), endpoint),
+            ("AOS_LLM_MODEL".into(), "down-model".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let tenant = app.seed_tenant("Downco").await;
+    let token = app.admin_token(&tenant).await;
+    let events = sse_turn(
+        &app,
+        &token,
+        json!({"client_msg_id": "d1", "text": "hello, what can you do?"}),
+    )
+    .await;
+    let answer = answer_of(&events);
+    assert!(answer.contains("language model is unavailable"), "{answer}");
+    assert_eq!(events.last().unwrap()["finish_reason"], "stop");
+}
