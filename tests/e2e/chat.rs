@@ -319,7 +319,8 @@ async fn with_an_llm_pii_never_leaves_and_only_real_citations_survive() {
         .unwrap();
     assert!(res.status().is_success());
 
-    let question = "What is a spend anomaly? Reply to jane.doe@example.com, card 4111 1111 1111 1111.";
+    let question =
+        "What is a spend anomaly? Reply to jane.doe@example.com, card 4111 1111 1111 1111.";
     let events = sse_turn(
         &app,
         &token,
@@ -340,7 +341,10 @@ async fn with_an_llm_pii_never_leaves_and_only_real_citations_survive() {
     assert!(!prompt.contains("jane.doe@example.com"), "{prompt}");
     assert!(!prompt.contains("4111 1111 1111 1111"), "{prompt}");
     assert!(prompt.contains("[EMAIL_1]"), "{prompt}");
-    assert!(prompt.contains("30%"), "the retrieved passage is in the prompt: {prompt}");
+    assert!(
+        prompt.contains("30%"),
+        "the retrieved passage is in the prompt: {prompt}"
+    );
 
     // The recorded message names the model.
     let conversation = events[0]["conversation_id"].as_str().unwrap();
@@ -379,4 +383,122 @@ async fn when_the_llm_is_down_the_composer_answers() {
     let answer = answer_of(&events);
     assert!(answer.contains("language model is unavailable"), "{answer}");
     assert_eq!(events.last().unwrap()["finish_reason"], "stop");
+}
+
+#[tokio::test]
+async fn the_openai_compatible_api_answers_with_an_api_key() {
+    let app = spawn_app().await;
+    let tenant = app.seed_tenant("Apico").await;
+    let token = app.admin_token(&tenant).await;
+    let created = expect_json(
+        app.client
+            .post(app.url("/api/v1/api-keys"))
+            .bearer_auth(&token)
+            .json(&json!({"name": "openai client", "role": "analyst"}))
+            .send()
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
+    let key = created["key"].as_str().unwrap().to_owned();
+
+    let models = expect_json(
+        app.client
+            .get(app.url("/v1/models"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let ids: Vec<&str> = models["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["aos-auto", "aos-cto", "aos-cro", "aos-coo", "aos-cfo"]
+    );
+
+    let body = json!({"model": "aos-cfo", "messages": [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "hello, what can you do?"}]});
+    let reply = expect_json(
+        app.client
+            .post(app.url("/v1/chat/completions"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(reply["object"], "chat.completion");
+    assert_eq!(reply["choices"][0]["message"]["role"], "assistant");
+    assert!(
+        !reply["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(reply["aos"]["classification"]["persona"], "cfo");
+
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    let res = app
+        .client
+        .post(app.url("/v1/chat/completions"))
+        .bearer_auth(&key)
+        .json(&streamed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
+    let chunks = sse_events(&text);
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c["object"] == "chat.completion.chunk")
+    );
+    let content: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert!(!content.is_empty());
+    assert!(chunks.last().unwrap()["choices"][0]["finish_reason"] == "stop");
+
+    // Bad input: unknown model, no user message, no key.
+    let res = app
+        .client
+        .post(app.url("/v1/chat/completions"))
+        .bearer_auth(&key)
+        .json(&json!({"model": "gpt-4", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_error(res, 422).await, "validation_error");
+    let res = app
+        .client
+        .post(app.url("/v1/chat/completions"))
+        .bearer_auth(&key)
+        .json(&json!({"model": "aos-auto", "messages": [{"role": "system", "content": "x"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_error(res, 422).await, "validation_error");
+    let res = app
+        .client
+        .post(app.url("/v1/chat/completions"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_error(res, 401).await, "unauthorized");
 }

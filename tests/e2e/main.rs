@@ -8,3 +8,4 @@ mod cli;
 mod isolation;
 mod knowledge;
 mod operations;
+mod tools;

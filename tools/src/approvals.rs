@@ -210,10 +210,14 @@ pub(crate) async fn create_or_find(
     if let Some(row) = inserted {
         return Ok((row.into(), true));
     }
-    let existing: ApprovalRow = sqlx::query_as(concat!("select ", columns!(), " from approvals
+    let existing: ApprovalRow = sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from approvals
          where ($1::text is not null and idempotency_key = $1)
             or (action = $2 and arguments_hash = $3 and status = 'pending')
-         order by created_at desc limit 1"))
+         order by created_at desc limit 1"
+    ))
     .bind(new.idempotency_key)
     .bind(new.action)
     .bind(&hash)
@@ -223,11 +227,14 @@ pub(crate) async fn create_or_find(
 }
 
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Approval>, sqlx::Error> {
-    let row: Option<ApprovalRow> =
-        sqlx::query_as(concat!("select ", columns!(), " from approvals where id = $1"))
-            .bind(id)
-            .fetch_optional(conn)
-            .await?;
+    let row: Option<ApprovalRow> = sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from approvals where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
     Ok(row.map(Approval::from))
 }
 
@@ -238,9 +245,13 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Approval>, sqlx::Error> {
-    let rows: Vec<ApprovalRow> = sqlx::query_as(concat!("select * from (select ", columns!(), " from approvals) a
+    let rows: Vec<ApprovalRow> = sqlx::query_as(concat!(
+        "select * from (select ",
+        columns!(),
+        " from approvals) a
          where $1::text is null or a.status = $1
-         order by a.created_at desc limit $2 offset $3"))
+         order by a.created_at desc limit $2 offset $3"
+    ))
     .bind(status.map(ApprovalStatus::as_str))
     .bind(limit)
     .bind(offset)
@@ -263,10 +274,14 @@ pub(crate) async fn claim_decision(
         Decision::Approve => "approved",
         Decision::Reject => "rejected",
     };
-    let row: Option<ApprovalRow> = sqlx::query_as(concat!("update approvals set status = $2, decided_by_user = $3, decided_by_key = $4,
+    let row: Option<ApprovalRow> = sqlx::query_as(concat!(
+        "update approvals set status = $2, decided_by_user = $3, decided_by_key = $4,
              decided_at = now(), comment = $5
          where id = $1 and status = 'pending' and expires_at > now()
-         returning ", columns!(), ""))
+         returning ",
+        columns!(),
+        ""
+    ))
     .bind(id)
     .bind(status)
     .bind(user)
@@ -291,9 +306,13 @@ pub(crate) async fn record_outcome(
         Ok(result) => ("executed", Some(result), None),
         Err(error) => ("failed", None, Some(error)),
     };
-    let row: ApprovalRow = sqlx::query_as(concat!("update approvals set status = $2, result = $3, error = $4
+    let row: ApprovalRow = sqlx::query_as(concat!(
+        "update approvals set status = $2, result = $3, error = $4
          where id = $1 and status = 'approved'
-         returning ", columns!(), ""))
+         returning ",
+        columns!(),
+        ""
+    ))
     .bind(id)
     .bind(status)
     .bind(result)
@@ -310,7 +329,13 @@ mod tests {
     #[test]
     fn same_action_and_arguments_hash_alike() {
         let a = serde_json::json!({"proposal_id": "x"});
-        assert_eq!(arguments_hash("approve_mapping", &a), arguments_hash("approve_mapping", &a));
-        assert_ne!(arguments_hash("approve_mapping", &a), arguments_hash("reject_mapping", &a));
+        assert_eq!(
+            arguments_hash("approve_mapping", &a),
+            arguments_hash("approve_mapping", &a)
+        );
+        assert_ne!(
+            arguments_hash("approve_mapping", &a),
+            arguments_hash("reject_mapping", &a)
+        );
     }
 }

@@ -63,8 +63,16 @@ pub const ENTITIES: &[Entity] = &[
             f("resource_id", Text, "identifier of the billed resource"),
             f("cost_usd", Number, "cost in US dollars"),
             f("team", Text, "owning team tag"),
-            f("environment", Text, "environment tag such as prod or staging"),
-            f("cpu_utilization_pct", Number, "average cpu utilisation percent"),
+            f(
+                "environment",
+                Text,
+                "environment tag such as prod or staging",
+            ),
+            f(
+                "cpu_utilization_pct",
+                Number,
+                "average cpu utilisation percent",
+            ),
         ],
     },
     Entity {
@@ -84,7 +92,11 @@ pub const ENTITIES: &[Entity] = &[
         fields: &[
             f("account_id", Text, "customer account identifier"),
             f("name", Text, "customer company name"),
-            f("segment", Text, "market segment: Enterprise, Mid-Market or SMB"),
+            f(
+                "segment",
+                Text,
+                "market segment: Enterprise, Mid-Market or SMB",
+            ),
             f("industry", Text, "customer industry"),
             f("country", Text, "customer country"),
             f("contact_email", Text, "email address of the main contact"),
@@ -105,7 +117,11 @@ pub const ENTITIES: &[Entity] = &[
             f("segment", Text, "market segment of the deal"),
             f("created_date", Date, "date the opportunity was created"),
             f("close_date", Date, "expected or actual close date"),
-            f("stage_entered_date", Date, "date the deal entered its current stage"),
+            f(
+                "stage_entered_date",
+                Date,
+                "date the deal entered its current stage",
+            ),
         ],
     },
     Entity {
@@ -135,7 +151,11 @@ pub const ENTITIES: &[Entity] = &[
             f("team", Text, "support team the ticket is assigned to"),
             f("status", Text, "ticket status: open, pending or resolved"),
             f("customer", Text, "customer who raised the ticket"),
-            f("sla_hours", Number, "hours allowed to resolve under the SLA"),
+            f(
+                "sla_hours",
+                Number,
+                "hours allowed to resolve under the SLA",
+            ),
             f("channel", Text, "channel the ticket came in through"),
         ],
     },

@@ -48,7 +48,9 @@ impl ReadTool for SearchKnowledge {
         }
         let limit = usize::from(args.limit.unwrap_or(5));
         if !(1..=20).contains(&limit) {
-            return Err(ToolError::BadArgs("`limit` must be between 1 and 20".into()));
+            return Err(ToolError::BadArgs(
+                "`limit` must be between 1 and 20".into(),
+            ));
         }
         let hits = ctx
             .platform

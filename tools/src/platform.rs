@@ -65,8 +65,8 @@ impl Platform {
 
     /// Resolves `path` inside the allowed file roots, or says why not.
     pub fn allowed_path(&self, path: &str) -> Result<PathBuf, String> {
-        let canonical = std::fs::canonicalize(path)
-            .map_err(|e| format!("cannot open `{path}`: {e}"))?;
+        let canonical =
+            std::fs::canonicalize(path).map_err(|e| format!("cannot open `{path}`: {e}"))?;
         for root in &self.file_roots {
             if let Ok(root) = std::fs::canonicalize(root)
                 && canonical.starts_with(&root)

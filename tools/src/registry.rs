@@ -82,13 +82,12 @@ impl Registry {
     fn assign_personas(&mut self, personas: &PersonaSet) -> Result<(), RegistryError> {
         for definition in personas.iter() {
             for tool in &definition.tools {
-                let entry =
-                    self.tools
-                        .get_mut(tool.as_str())
-                        .ok_or_else(|| RegistryError::UnknownTool {
-                            persona: definition.persona.as_str(),
-                            tool: tool.clone(),
-                        })?;
+                let entry = self.tools.get_mut(tool.as_str()).ok_or_else(|| {
+                    RegistryError::UnknownTool {
+                        persona: definition.persona.as_str(),
+                        tool: tool.clone(),
+                    }
+                })?;
                 entry.spec.personas.push(definition.persona);
             }
         }
@@ -155,10 +154,15 @@ impl Registry {
         let started = Instant::now();
         let (result, approval_id) = match self.tools.get(name) {
             None => (
-                Err(ToolError::NotFound(format!("there is no tool named `{name}`"))),
+                Err(ToolError::NotFound(format!(
+                    "there is no tool named `{name}`"
+                ))),
                 None,
             ),
-            Some(entry) => self.invoke_entry(ctx, entry, arguments.clone(), &options).await,
+            Some(entry) => {
+                self.invoke_entry(ctx, entry, arguments.clone(), &options)
+                    .await
+            }
         };
         let (outcome, error) = match &result {
             Ok(_) => ("ok", None),
@@ -278,8 +282,7 @@ impl Registry {
                         approvals::record_outcome(&mut tx, approval_id, Ok(&value)).await?
                     }
                     Err(e) => {
-                        approvals::record_outcome(&mut tx, approval_id, Err(&e.to_string()))
-                            .await?
+                        approvals::record_outcome(&mut tx, approval_id, Err(&e.to_string())).await?
                     }
                 };
                 audit::record(

@@ -9,6 +9,7 @@ pub mod events;
 pub mod hub;
 pub mod limits;
 pub mod llm;
+pub mod openai_compat;
 pub mod redact;
 pub mod route;
 pub mod routes;

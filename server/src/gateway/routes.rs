@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conversations", get(list))
         .route("/api/v1/conversations/{id}", get(show))
         .route("/api/v1/usage", get(usage))
+        .merge(super::openai_compat::router())
 }
 
 /// One turn streamed as server-sent events; each `data:` is one event of the

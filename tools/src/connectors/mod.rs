@@ -82,7 +82,7 @@ impl From<ConnectorError> for ToolError {
 pub(crate) struct SourceError(pub String);
 
 /// What a new connector is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct NewConnector {
     pub name: String,
     pub kind: ConnectorKind,

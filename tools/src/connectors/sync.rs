@@ -69,10 +69,12 @@ pub async fn queue_sync(
 /// Runs a queued sync (the worker's half of [`queue_sync`]). The run ends
 /// `succeeded`, `partial` (some rows could not be read or converted: they are
 /// listed with their numbers) or `failed` (the source could not be read),
-/// and `Ok` is returned in all three cases; `Err` means the run could not be
-/// recorded (the platform database failed) or does not exist. A run that
-/// already finished is left alone; one a dead worker left running is run again
-/// (records are upserted, so nothing is written twice).
+/// and `Ok` is returned in all three cases. `Err` means the run does not
+/// exist ([`ConnectorError::NotFound`]: drop the job) or the platform
+/// database failed on the way (the run is then marked failed if it still can
+/// be). A run that already finished is left alone, so a job delivered twice
+/// runs once; one a dead worker left `running` is run again (records are
+/// upserted, so nothing is written twice).
 pub async fn execute_sync_run(
     platform: &Platform,
     tenant: Uuid,
@@ -97,9 +99,17 @@ pub async fn execute_sync_run(
     let tally = match result {
         Ok(tally) => tally,
         Err(e) => {
-            // Leave no run stuck in `running` when we can help it.
+            // Leave no run stuck in `running` when we can help it; the
+            // database's own message stays in the log.
+            tracing::error!(error = %e, run = %run.id, "sync failed");
+            let reason = match &e {
+                ConnectorError::Database(_) => {
+                    "the platform database failed during the sync".into()
+                }
+                other => other.to_string(),
+            };
             let tally = Tally {
-                fatal: Some(e.to_string()),
+                fatal: Some(reason),
                 ..Tally::default()
             };
             if let Err(record_err) =

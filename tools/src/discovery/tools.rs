@@ -71,12 +71,11 @@ impl ReadTool for SearchAssets {
         let mut tx = ctx.tx().await?;
         let (assets, total) = search::search_assets(&mut tx, &query).await?;
         tx.commit().await?;
-        let what = match &query.text {
-            Some(text) => format!("matching “{}”", text.trim()),
-            None => "in the catalog".to_owned(),
-        };
         let summary = if assets.is_empty() {
-            format!("No assets {what}; a discovery scan (run_discovery) fills the catalog")
+            format!(
+                "No {} in the catalog; a discovery scan (run_discovery) fills it",
+                describe_query(&query, 0)
+            )
         } else {
             let listed: Vec<String> = assets.iter().take(3).map(describe_brief).collect();
             let more = usize::try_from(total).unwrap_or(0).saturating_sub(3);
@@ -86,8 +85,8 @@ impl ReadTool for SearchAssets {
                 String::new()
             };
             format!(
-                "{} {what}: {}{more}",
-                counted(total, "asset"),
+                "{}: {}{more}",
+                describe_query(&query, total),
                 listed.join("; ")
             )
         };
@@ -98,12 +97,37 @@ impl ReadTool for SearchAssets {
     }
 }
 
-/// "crm.accounts (table, restricted: email, phone)".
+/// "3 restricted tables holding PII matching “crm”"; `count` 0 leaves the number out.
+fn describe_query(query: &AssetQuery, count: i64) -> String {
+    let noun = query.kind.map_or("asset", AssetKind::as_str);
+    let noun = match query.sensitivity {
+        Some(s) => format!("{} {noun}", s.as_str()),
+        None => noun.to_owned(),
+    };
+    let mut line = if count == 0 {
+        format!("{noun}s")
+    } else {
+        counted(count, &noun)
+    };
+    if query.pii_only {
+        line.push_str(" holding PII");
+    }
+    if let Some(text) = &query.text {
+        line.push_str(&format!(" matching “{}”", text.trim()));
+    }
+    line
+}
+
+/// "crm.accounts (table, restricted: email, phone)"; an application by its name.
 fn describe_brief(asset: &AssetSummary) -> String {
     let pii: Vec<&str> = asset.pii_kinds.iter().map(|k| k.as_str()).collect();
+    let name = match asset.kind {
+        AssetKind::Application => &asset.name,
+        _ => &asset.qualified_name,
+    };
     let mut line = format!(
         "{} ({}, {}",
-        asset.qualified_name,
+        name,
         asset.kind.as_str(),
         asset.sensitivity.as_str()
     );

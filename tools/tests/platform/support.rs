@@ -36,8 +36,9 @@ impl KnowledgeSearcher for DirectSearch {
         _persona: Option<Persona>,
         query: &'a str,
         limit: usize,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<SearchHit>, String>> + Send + 'a>>
-    {
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Vec<SearchHit>, String>> + Send + 'a>,
+    > {
         Box::pin(async move {
             let vectors = self
                 .embedder
@@ -77,7 +78,9 @@ impl TestPlatform {
     /// prefix of its own, and `file_roots` as the folders file sources may read.
     pub async fn new(file_roots: Vec<PathBuf>) -> TestPlatform {
         let url = e2e::fresh_database().await;
-        let pool = PgPool::connect(&url).await.expect("connect to the test database");
+        let pool = PgPool::connect(&url)
+            .await
+            .expect("connect to the test database");
         let tenant = Uuid::new_v4();
         let mut users = Vec::new();
         {
@@ -167,7 +170,9 @@ impl TestPlatform {
     /// The same database seen as another, new tenant (for isolation tests).
     pub async fn other_tenant(&self) -> Uuid {
         let tenant = Uuid::new_v4();
-        let mut tx = tools::begin_tenant(&self.pool, tenant).await.expect("begin");
+        let mut tx = tools::begin_tenant(&self.pool, tenant)
+            .await
+            .expect("begin");
         sqlx::query("insert into tenants (id, name) values ($1, 'other')")
             .bind(tenant)
             .execute(&mut *tx)

@@ -23,7 +23,7 @@ async fn search_and_get_tools_answer_from_the_catalog() {
     .unwrap();
     assert_eq!(
         empty.summary,
-        "No assets matching “email”; a discovery scan (run_discovery) fills the catalog"
+        "No assets matching “email” in the catalog; a discovery scan (run_discovery) fills it"
     );
     discovery::discover(&tp.platform, tp.tenant, &warehouse_target())
         .await
@@ -57,6 +57,11 @@ async fn search_and_get_tools_answer_from_the_catalog() {
     .await
     .unwrap();
     assert_eq!(pii.data["total"], 3);
+    assert!(
+        pii.summary.starts_with("3 tables holding PII: "),
+        "{}",
+        pii.summary
+    );
     let internal = invoke(
         &tp,
         Role::Viewer,

@@ -1,0 +1,283 @@
+//! The OpenAI-compatible front door: `POST /v1/chat/completions` (streamed or
+//! not) and `GET /v1/models`, so any OpenAI client can talk to the gateway.
+//! `model` names a persona (`aos-auto`, `aos-cto`, `aos-cro`, `aos-coo`,
+//! `aos-cfo`). Each request is one turn of a new conversation, answered from
+//! its last user message; what the pipeline did (classification, citations,
+//! tool calls, approvals) rides in the `aos` extension field.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use personas::Persona;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::events::{ChatSend, EventBody, MessageEvent};
+use super::turn;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/models", get(models))
+        .route("/v1/chat/completions", post(completions))
+}
+
+const MODELS: [(&str, Option<Persona>); 5] = [
+    ("aos-auto", None),
+    ("aos-cto", Some(Persona::Cto)),
+    ("aos-cro", Some(Persona::Cro)),
+    ("aos-coo", Some(Persona::Coo)),
+    ("aos-cfo", Some(Persona::Cfo)),
+];
+
+async fn models(_principal: Principal) -> Json<Value> {
+    let data: Vec<Value> = MODELS
+        .iter()
+        .map(|(id, _)| json!({"id": id, "object": "model", "created": 0, "owned_by": "aos"}))
+        .collect();
+    Json(json!({"object": "list", "data": data}))
+}
+
+#[derive(Deserialize)]
+pub struct CompletionRequest {
+    pub model: String,
+    pub messages: Vec<IncomingMessage>,
+    #[serde(default)]
+    pub stream: bool,
+    /// Accepted for compatibility; the gateway sets its own limits.
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    #[serde(default)]
+    pub temperature: Option<f32>,
+    #[serde(default)]
+    pub stream_options: Option<Value>,
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct IncomingMessage {
+    pub role: String,
+    #[serde(default)]
+    pub content: Option<Value>,
+}
+
+/// The text of a message: a string, or the text parts of a content array.
+fn text_of(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+async fn completions(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<CompletionRequest>,
+) -> Result<Response, ApiError> {
+    let persona = MODELS
+        .iter()
+        .find(|(id, _)| *id == request.model)
+        .map(|(_, p)| *p)
+        .ok_or_else(|| {
+            ApiError::Validation(format!(
+                "unknown model `{}`: use aos-auto, aos-cto, aos-cro, aos-coo or aos-cfo",
+                request.model
+            ))
+        })?;
+    let text = request
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.role == "user")
+        .and_then(|m| m.content.as_ref())
+        .map(text_of)
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| ApiError::Validation("`messages` has no user message with text".into()))?;
+    let client_msg_id = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_else(|| Uuid::new_v4().to_string());
+    let (tx, mut rx) = mpsc::channel::<MessageEvent>(256);
+    let admitted = turn::start(
+        &state,
+        &principal,
+        ChatSend {
+            conversation_id: None,
+            client_msg_id,
+            text,
+            persona,
+        },
+        tx.clone(),
+    )
+    .await?;
+    if admitted.repeated {
+        let state = state.clone();
+        let tenant = principal.tenant.0;
+        tokio::spawn(async move {
+            super::buffer::replay(
+                &state,
+                tenant,
+                admitted.message_id,
+                -1,
+                &tx,
+                std::time::Duration::from_secs(120),
+            )
+            .await;
+        });
+    }
+    let id = format!("chatcmpl-{}", admitted.message_id.simple());
+    let model = request.model.clone();
+    let created = chrono::Utc::now().timestamp();
+    if request.stream {
+        let stream = futures::stream::unfold(
+            (rx, false, id, model),
+            move |(mut rx, done, id, model)| async move {
+                if done {
+                    return None;
+                }
+                let Some(event) = rx.recv().await else {
+                    let last = Event::default().data("[DONE]");
+                    return Some((
+                        Ok::<_, std::convert::Infallible>(last),
+                        (rx, true, id, model),
+                    ));
+                };
+                let chunk = chunk_for(&event, &id, &model, created);
+                let sse = Event::default().data(chunk.to_string());
+                if event.is_end() {
+                    rx.close();
+                }
+                Some((Ok(sse), (rx, false, id, model)))
+            },
+        );
+        return Ok(Sse::new(stream)
+            .keep_alive(KeepAlive::default())
+            .into_response());
+    }
+    let mut answer = String::new();
+    let mut extension = Extension::default();
+    let mut usage = json!({"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0});
+    let mut finish = "stop".to_owned();
+    while let Some(event) = rx.recv().await {
+        extension.absorb(&event);
+        match &event.body {
+            EventBody::TextDelta { text } => answer.push_str(text),
+            EventBody::MessageEnd {
+                finish_reason,
+                usage: u,
+                ..
+            } => {
+                usage = json!({"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
+                    "total_tokens": u.prompt_tokens + u.completion_tokens});
+                finish = finish_name(*finish_reason);
+                break;
+            }
+            _ => {}
+        }
+    }
+    Ok(Json(json!({
+        "id": id, "object": "chat.completion", "created": created, "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": finish}],
+        "usage": usage,
+        "aos": extension.into_value(admitted.conversation_id, admitted.message_id),
+    }))
+    .into_response())
+}
+
+fn finish_name(reason: super::events::FinishReason) -> String {
+    use super::events::FinishReason as F;
+    match reason {
+        F::Stop | F::ApprovalPending => "stop",
+        F::Length => "length",
+        F::Cancelled | F::Error => "stop",
+    }
+    .into()
+}
+
+/// One streamed chunk: text as `delta.content`, everything else in `aos`.
+fn chunk_for(event: &MessageEvent, id: &str, model: &str, created: i64) -> Value {
+    let (delta, finish, usage) = match &event.body {
+        EventBody::MessageStart { .. } => (
+            json!({"role": "assistant", "content": ""}),
+            Value::Null,
+            None,
+        ),
+        EventBody::TextDelta { text } => (json!({"content": text}), Value::Null, None),
+        EventBody::MessageEnd {
+            finish_reason,
+            usage,
+            ..
+        } => (
+            json!({}),
+            Value::String(finish_name(*finish_reason)),
+            Some(
+                json!({"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+                "total_tokens": usage.prompt_tokens + usage.completion_tokens}),
+            ),
+        ),
+        _ => (json!({}), Value::Null, None),
+    };
+    let mut chunk = json!({
+        "id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        "aos": event,
+    });
+    if let Some(usage) = usage {
+        chunk["usage"] = usage;
+    }
+    chunk
+}
+
+/// What the pipeline did, gathered for a non-streamed reply.
+#[derive(Default)]
+struct Extension {
+    classification: Value,
+    citations: Value,
+    tool_calls: Vec<Value>,
+    approvals: Vec<Value>,
+    errors: Vec<Value>,
+}
+
+impl Extension {
+    fn absorb(&mut self, event: &MessageEvent) {
+        let value = serde_json::to_value(&event.body).unwrap_or(Value::Null);
+        match &event.body {
+            EventBody::Classification { .. } => self.classification = value,
+            EventBody::Retrieval { citations } => {
+                self.citations = serde_json::to_value(citations).unwrap_or(Value::Null)
+            }
+            EventBody::ToolCall { .. } | EventBody::ToolResult { .. } => {
+                self.tool_calls.push(value)
+            }
+            EventBody::ApprovalRequired { .. } | EventBody::ApprovalDecided { .. } => {
+                self.approvals.push(value)
+            }
+            EventBody::Error { .. } => self.errors.push(value),
+            _ => {}
+        }
+    }
+
+    fn into_value(self, conversation_id: Uuid, message_id: Uuid) -> Value {
+        json!({
+            "conversation_id": conversation_id, "message_id": message_id,
+            "classification": self.classification, "citations": self.citations,
+            "tool_calls": self.tool_calls, "approvals": self.approvals, "errors": self.errors,
+        })
+    }
+}
