@@ -304,6 +304,13 @@ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'aos')
 SQL
   psql_local "postgres://postgres@127.0.0.1:$PORT/aos" \
     -c 'create extension if not exists vector'
+  # The demo company's own CRM/billing database, which the demo connectors read.
+  psql_local "$SUPER_URL" -tA <<'SQL'
+SELECT 'CREATE DATABASE aos_demo_source OWNER aos_owner'
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'aos_demo_source')
+\gexec
+SQL
+  env_set AOS_DEMO_SOURCE_URL "postgres://aos_owner:aos_owner@127.0.0.1:$PORT/aos_demo_source"
 
   env_set DATABASE_URL "$LOCAL_DATABASE_URL"
   env_set AOS_MIGRATE_DATABASE_URL "postgres://aos_owner:aos_owner@127.0.0.1:$PORT/aos"

@@ -48,6 +48,10 @@ pub enum Command {
     /// The demo tenant.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// A tenant's approved schema mappings as CSV
+    /// (connector,source_entity,source_field,canonical_entity,canonical_field).
+    #[command(subcommand)]
+    Mappings(MappingsCommand),
     /// Add files or folders (recursively) to a tenant's knowledge.
     Ingest(IngestArgs),
     /// Classify lines (plain text or JSONL `{"text", "persona_hint"}`) from stdin; JSONL out.
@@ -185,6 +189,22 @@ pub enum ApiKeyCommand {
         /// A label for the key.
         #[arg(long, default_value = "cli")]
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MappingsCommand {
+    /// Apply the mappings in a CSV file; rows that cannot apply are reported.
+    Import {
+        #[arg(long)]
+        tenant: Uuid,
+        file: PathBuf,
+    },
+    /// Write the approved mappings as CSV (to stdout without a file).
+    Export {
+        #[arg(long)]
+        tenant: Uuid,
+        file: Option<PathBuf>,
     },
 }
 

@@ -144,10 +144,16 @@ pub async fn run(cli: Cli) -> Result<()> {
             let classifier = personas::Classifier::builtin(Arc::clone(service.embedder())).await?;
             crate::classify_cli::eval_personas(&classifier, &file).await
         }
+        Command::Mappings(command) => mappings(&settings, command).await,
         Command::Demo(DemoCommand::Seed) => {
             let db = connect_db(&settings).await?;
-            let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
-            crate::demo::seed(&db, &service).await?;
+            let redis = connect_redis(&settings.redis_url).await?;
+            let service = Arc::new(crate::knowledge::KnowledgeService::from_settings(
+                &settings,
+            )?);
+            let (platform, _) =
+                crate::platform::build(&settings, &db, redis, Arc::clone(&service))?;
+            crate::demo::seed(&settings, &db, &service, &platform).await?;
             Ok(())
         }
     }
@@ -356,4 +362,50 @@ async fn existing_tenant(db: &Db, id: Uuid) -> Result<TenantId> {
         .await
         .with_context(|| format!("tenant {id} does not exist"))?;
     Ok(tenant)
+}
+
+/// `aos mappings import|export`.
+async fn mappings(settings: &Settings, command: crate::cli::MappingsCommand) -> Result<()> {
+    use crate::cli::MappingsCommand;
+    let db = connect_db(settings).await?;
+    match command {
+        MappingsCommand::Import { tenant, file } => {
+            let tenant = existing_tenant(&db, tenant).await?;
+            let reader = std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            let mut tx = db.tenant(tenant).await?;
+            let report = tools::mapping::import_csv(&mut tx, reader, Actor::System)
+                .await
+                .with_context(|| format!("cannot import {}", file.display()))?;
+            tx.commit().await?;
+            for error in &report.errors {
+                eprintln!("row {}: {}", error.row, error.error);
+            }
+            eprintln!(
+                "{} mapping(s) applied, {} unchanged, {} row(s) refused",
+                report.applied,
+                report.unchanged,
+                report.errors.len()
+            );
+            if !report.errors.is_empty() {
+                anyhow::bail!("some rows of {} were refused", file.display());
+            }
+            Ok(())
+        }
+        MappingsCommand::Export { tenant, file } => {
+            let tenant = existing_tenant(&db, tenant).await?;
+            let mut tx = db.tenant(tenant).await?;
+            let mut out = Vec::new();
+            let rows = tools::mapping::export_csv(&mut tx, &mut out)
+                .await
+                .context("cannot export the mappings")?;
+            match file {
+                Some(path) => std::fs::write(&path, out)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => std::io::Write::write_all(&mut std::io::stdout(), &out)?,
+            }
+            eprintln!("{rows} mapping(s) exported");
+            Ok(())
+        }
+    }
 }

@@ -119,6 +119,9 @@ pub struct Settings {
     pub workers: usize,
     /// The built web UI (`chat-ui/dist`), served at `/`.
     pub ui_dir: PathBuf,
+    /// The demo company's source database (its CRM and billing), which
+    /// `aos demo seed` fills and points the demo connectors at.
+    pub demo_source_url: Option<ServiceUrl>,
 }
 
 /// Where embeddings come from.
@@ -157,6 +160,7 @@ struct FileSettings {
     file_roots: Option<Vec<PathBuf>>,
     workers: Option<usize>,
     ui_dir: Option<PathBuf>,
+    demo_source_url: Option<ServiceUrl>,
 }
 
 /// Why settings could not be loaded; each names the setting at fault.
@@ -341,7 +345,12 @@ impl Settings {
             .map(PathBuf::from)
             .or(file.ui_dir)
             .unwrap_or_else(|| PathBuf::from("chat-ui/dist"));
+        let demo_source_url = env
+            .var("AOS_DEMO_SOURCE_URL")
+            .map(ServiceUrl::new)
+            .or(file.demo_source_url);
         Ok(Settings {
+            demo_source_url,
             ui_dir,
             data_dir,
             file_roots,

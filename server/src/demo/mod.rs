@@ -11,6 +11,7 @@ use crate::store::audit::Actor;
 use crate::store::{Db, StoreError, tenants, users};
 
 mod knowledge;
+mod platform;
 
 /// Everything under the repository's `demo/` folder, built into the binary so
 /// the seed works wherever `aos` runs.
@@ -51,7 +52,12 @@ const DEMO_USERS: [(&str, &str, Role, Option<Persona>); 6] = [
     ("viewer@demo.aos", "Vic Viewer", Role::Viewer, None),
 ];
 
-pub async fn seed(db: &Db, knowledge_service: &KnowledgeService) -> Result<()> {
+pub async fn seed(
+    settings: &crate::settings::Settings,
+    db: &Db,
+    knowledge_service: &KnowledgeService,
+    platform: &tools::Platform,
+) -> Result<()> {
     let tenant = TenantId(DEMO_TENANT);
     let mut tx = db.tenant(tenant).await?;
     match tenants::current(&mut tx).await {
@@ -84,6 +90,7 @@ pub async fn seed(db: &Db, knowledge_service: &KnowledgeService) -> Result<()> {
         }
     }
     knowledge::seed(db, knowledge_service, tenant).await?;
+    platform::seed(settings, platform, DEMO_TENANT).await?;
     eprintln!("demo tenant {DEMO_TENANT} ready: sign in as {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}");
     Ok(())
 }

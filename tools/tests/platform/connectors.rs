@@ -18,11 +18,28 @@ use uuid::Uuid;
 
 use crate::support::TestPlatform;
 
-/// A fresh folder under the system temp dir, to pass as a file root.
-pub fn scratch_root() -> PathBuf {
+/// A fresh folder under the system temp dir, to pass as a file root;
+/// removed with everything in it when dropped.
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn scratch_root() -> Scratch {
     let dir = std::env::temp_dir().join(format!("aos-connectors-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -194,7 +211,7 @@ async fn configs_are_validated_with_clear_messages() {
     let root = scratch_root();
     let inside = folder_with(&root, "files", &[("tickets.csv", "tickets.csv")]);
     let outside = scratch_root();
-    let tp = TestPlatform::new(vec![root.clone()]).await;
+    let tp = TestPlatform::new(vec![root.to_path_buf()]).await;
     let create = |name: &str, kind: ConnectorKind, config: Value| {
         connectors::create(
             &tp.platform,
@@ -472,7 +489,7 @@ async fn a_file_sync_reports_bad_rows_and_writes_the_rest() {
     let root = scratch_root();
     let dir = folder_with(&root, "finops", &[]);
     messy_cloud_costs(&dir);
-    let tp = TestPlatform::new(vec![root.clone()]).await;
+    let tp = TestPlatform::new(vec![root.to_path_buf()]).await;
     let connector = files_connector(&tp, "finops-files", &dir).await;
 
     let report = connectors::scan(&tp.platform, tp.tenant, connector.id)
@@ -612,7 +629,7 @@ async fn a_postgres_sync_writes_through_approved_mappings_only() {
 async fn drift_marks_the_connector_reports_changes_and_raises_proposals() {
     let root = scratch_root();
     let dir = folder_with(&root, "support", &[("tickets.csv", "tickets.csv")]);
-    let tp = TestPlatform::new(vec![root.clone()]).await;
+    let tp = TestPlatform::new(vec![root.to_path_buf()]).await;
     let connector = files_connector(&tp, "support-files", &dir).await;
     connectors::scan(&tp.platform, tp.tenant, connector.id)
         .await
@@ -734,7 +751,7 @@ async fn drift_marks_the_connector_reports_changes_and_raises_proposals() {
 async fn trigger_sync_waits_for_an_approver_and_runs_once() {
     let root = scratch_root();
     let dir = folder_with(&root, "support", &[("tickets.csv", "tickets.csv")]);
-    let tp = TestPlatform::new(vec![root.clone()]).await;
+    let tp = TestPlatform::new(vec![root.to_path_buf()]).await;
     let connector = files_connector(&tp, "support-files", &dir).await;
     let analyst = tp.ctx(Role::Analyst);
 
@@ -886,7 +903,7 @@ async fn bad_tool_arguments_say_why() {
 async fn another_tenant_sees_no_connectors_runs_or_drift() {
     let root = scratch_root();
     let dir = folder_with(&root, "support", &[("tickets.csv", "tickets.csv")]);
-    let tp = TestPlatform::new(vec![root.clone()]).await;
+    let tp = TestPlatform::new(vec![root.to_path_buf()]).await;
     let connector = files_connector(&tp, "support-files", &dir).await;
     connectors::scan(&tp.platform, tp.tenant, connector.id)
         .await

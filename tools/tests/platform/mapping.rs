@@ -35,7 +35,7 @@ async fn proposals_pair_fields_as_a_person_would() {
             ("employees.csv", "employees.csv"),
         ],
     );
-    let tp = TestPlatform::new(vec![root.clone()]).await;
+    let tp = TestPlatform::new(vec![root.to_path_buf()]).await;
     let connector = files_connector(&tp, "finops-files", &dir).await;
     let report = connectors::scan(&tp.platform, tp.tenant, connector.id)
         .await
@@ -153,7 +153,7 @@ async fn proposals_pair_fields_as_a_person_would() {
 async fn approve_mapping_waits_for_an_approver_and_applies_once() {
     let root = scratch_root();
     let dir = folder_with(&root, "finops", &[("cloud_costs.csv", "cloud_costs.csv")]);
-    let tp = TestPlatform::new(vec![root.clone()]).await;
+    let tp = TestPlatform::new(vec![root.to_path_buf()]).await;
     let connector = files_connector(&tp, "finops-files", &dir).await;
     connectors::scan(&tp.platform, tp.tenant, connector.id)
         .await
@@ -284,7 +284,7 @@ async fn approve_mapping_waits_for_an_approver_and_applies_once() {
 async fn rejected_mappings_are_closed_and_not_proposed_again() {
     let root = scratch_root();
     let dir = folder_with(&root, "finops", &[("cloud_costs.csv", "cloud_costs.csv")]);
-    let tp = TestPlatform::new(vec![root.clone()]).await;
+    let tp = TestPlatform::new(vec![root.to_path_buf()]).await;
     let connector = files_connector(&tp, "finops-files", &dir).await;
     connectors::scan(&tp.platform, tp.tenant, connector.id)
         .await
@@ -387,7 +387,7 @@ async fn rejected_mappings_are_closed_and_not_proposed_again() {
 async fn list_and_explain_tools_give_readable_lines() {
     let root = scratch_root();
     let dir = folder_with(&root, "support", &[("tickets.csv", "tickets.csv")]);
-    let tp = TestPlatform::new(vec![root.clone()]).await;
+    let tp = TestPlatform::new(vec![root.to_path_buf()]).await;
     let connector = files_connector(&tp, "support-files", &dir).await;
     connectors::scan(&tp.platform, tp.tenant, connector.id)
         .await
@@ -520,7 +520,7 @@ async fn mappings_round_trip_through_csv() {
             ("tickets.csv", "tickets.csv"),
         ],
     );
-    let tp = TestPlatform::new(vec![root.clone()]).await;
+    let tp = TestPlatform::new(vec![root.to_path_buf()]).await;
     let connector = files_connector(&tp, "ops-files", &dir).await;
     connectors::scan(&tp.platform, tp.tenant, connector.id)
         .await
@@ -635,7 +635,7 @@ usage_date,ops-files,cloud_costs.csv,,cloud_cost
 async fn another_tenant_cannot_see_or_decide_our_proposals() {
     let root = scratch_root();
     let dir = folder_with(&root, "support", &[("tickets.csv", "tickets.csv")]);
-    let tp = TestPlatform::new(vec![root.clone()]).await;
+    let tp = TestPlatform::new(vec![root.to_path_buf()]).await;
     let connector = files_connector(&tp, "support-files", &dir).await;
     connectors::scan(&tp.platform, tp.tenant, connector.id)
         .await
@@ -706,7 +706,7 @@ async fn another_tenant_cannot_see_or_decide_our_proposals() {
 async fn drift_before_any_decision_carries_the_waiting_proposals_forward() {
     let root = scratch_root();
     let dir = folder_with(&root, "support", &[("tickets.csv", "tickets.csv")]);
-    let tp = TestPlatform::new(vec![root.clone()]).await;
+    let tp = TestPlatform::new(vec![root.to_path_buf()]).await;
     let connector = files_connector(&tp, "support-files", &dir).await;
     connectors::scan(&tp.platform, tp.tenant, connector.id)
         .await
