@@ -91,6 +91,10 @@ pub async fn seed(
     }
     knowledge::seed(db, knowledge_service, tenant).await?;
     platform::seed(settings, platform, DEMO_TENANT).await?;
-    eprintln!("demo tenant {DEMO_TENANT} ready: sign in as {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}");
+    println!("{DEMO_TENANT}");
+    eprintln!("demo tenant {DEMO_TENANT} ready; sign in with password {DEMO_PASSWORD} as:");
+    for (email, name, role, _) in DEMO_USERS {
+        eprintln!("  {email:<18} {:<8} {name}", role.as_str());
+    }
     Ok(())
 }

@@ -40,7 +40,7 @@ pub fn request(prompt: &Prompt<'_>, redactor: &mut Redactor) -> ChatRequest {
             system.push_str(&format!(
                 "[{}] {}: {}\n",
                 c.n,
-                c.title,
+                redactor.redact(&c.title),
                 redactor.redact(&c.snippet)
             ));
         }

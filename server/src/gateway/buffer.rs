@@ -20,16 +20,40 @@ pub struct EventBuffer {
     key: String,
 }
 
-/// The tenant is part of the key: another tenant's message id finds nothing.
-fn key(state: &AppState, tenant: Uuid, message_id: Uuid) -> String {
-    format!("{}turn:{tenant}:{message_id}", state.settings.redis_prefix)
+/// Who may read a message's events: the tenant and the user (or API key)
+/// whose conversation it is. Both are part of the key, so anyone else's
+/// `resume` of that message id finds nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner {
+    pub tenant: Uuid,
+    pub subject: Uuid,
+}
+
+impl Owner {
+    pub fn of(principal: &crate::auth::Principal) -> Owner {
+        let subject = match principal.actor() {
+            tools::Actor::User(id) | tools::Actor::ApiKey(id) => id,
+            tools::Actor::System => Uuid::nil(),
+        };
+        Owner {
+            tenant: principal.tenant.0,
+            subject,
+        }
+    }
+}
+
+fn key(state: &AppState, owner: Owner, message_id: Uuid) -> String {
+    format!(
+        "{}turn:{}:{}:{message_id}",
+        state.settings.redis_prefix, owner.tenant, owner.subject
+    )
 }
 
 impl EventBuffer {
-    pub fn new(state: &AppState, tenant: Uuid, message_id: Uuid) -> EventBuffer {
+    pub fn new(state: &AppState, owner: Owner, message_id: Uuid) -> EventBuffer {
         EventBuffer {
             redis: state.redis.clone(),
-            key: key(state, tenant, message_id),
+            key: key(state, owner, message_id),
         }
     }
 
@@ -55,13 +79,13 @@ impl EventBuffer {
 /// is known about the message.
 pub async fn replay(
     state: &AppState,
-    tenant: Uuid,
+    owner: Owner,
     message_id: Uuid,
     after_seq: i64,
     out: &mpsc::Sender<MessageEvent>,
     wait: Duration,
 ) -> bool {
-    let key = key(state, tenant, message_id);
+    let key = key(state, owner, message_id);
     let mut redis = state.redis.clone();
     let mut next = after_seq + 1;
     let mut quiet_since = tokio::time::Instant::now();

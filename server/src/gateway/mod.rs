@@ -83,6 +83,46 @@ impl Gateway {
         false
     }
 
+    /// Cancels `token` when another replica flags the message as cancelled.
+    fn watch_remote_cancel(
+        &self,
+        state: &AppState,
+        message_id: Uuid,
+        token: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let mut redis = state.redis.clone();
+        let key = format!("{}cancel:{message_id}", state.settings.redis_prefix);
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = token.cancelled() => return,
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+                }
+                if redis.exists(&key).await.unwrap_or(false) {
+                    token.cancel();
+                    return;
+                }
+            }
+        })
+    }
+
+    /// Marks a message as followed by a client again (after a reconnect), so
+    /// the disconnect of the client that started it does not stop it.
+    pub async fn mark_resumed(&self, state: &AppState, message_id: Uuid) {
+        let mut redis = state.redis.clone();
+        let key = format!("{}resumed:{message_id}", state.settings.redis_prefix);
+        let _: Result<(), _> = redis.set_ex(key, 1, 3600).await;
+    }
+
+    /// After its client left: stops the turn unless a client resumed it.
+    pub async fn cancel_unless_resumed(&self, state: &AppState, message_id: Uuid) {
+        let mut redis = state.redis.clone();
+        let key = format!("{}resumed:{message_id}", state.settings.redis_prefix);
+        if !redis.exists(&key).await.unwrap_or(false) {
+            self.cancel(state, message_id).await;
+        }
+    }
+
     /// Remembers `client_msg_id` for this caller; if it was already used,
     /// the (conversation, message) it started.
     async fn claim_client_msg_id(

@@ -128,11 +128,11 @@ async fn completions(
     .await?;
     if admitted.repeated {
         let state = state.clone();
-        let tenant = principal.tenant.0;
+        let owner = super::buffer::Owner::of(&principal);
         tokio::spawn(async move {
             super::buffer::replay(
                 &state,
-                tenant,
+                owner,
                 admitted.message_id,
                 -1,
                 &tx,

@@ -143,6 +143,81 @@ pub fn plan(
     definition.allows_tool(call.tool).then_some(call)
 }
 
+/// A pending mapping proposal, as the router needs to recognise it in text.
+pub struct PendingMapping {
+    pub id: uuid::Uuid,
+    pub source_field: String,
+}
+
+const APPROVE_WORDS: &[&str] = &["approve", "accept", "confirm", "go ahead with"];
+const REJECT_WORDS: &[&str] = &["reject", "decline", "refuse", "deny"];
+const SYNC_WORDS: &[&str] = &["sync", "resync", "refresh", "re-run", "rerun", "pull"];
+
+/// Whether the text asks for an action the router can name precisely.
+pub fn wants_action(intent: Intent, text: &str) -> bool {
+    let lower = text.to_lowercase();
+    match intent {
+        Intent::MappingReview => mentions(&lower, APPROVE_WORDS) || mentions(&lower, REJECT_WORDS),
+        Intent::ConnectorStatus => mentions(&lower, SYNC_WORDS),
+        _ => false,
+    }
+}
+
+/// The side-effecting call a request names: approving or rejecting the
+/// pending mapping whose source field the text mentions, or syncing the
+/// connector it names. `None` when the text names nothing precisely (the
+/// listing tool then answers, and nothing is guessed).
+pub fn plan_action(
+    definition: &PersonaDefinition,
+    intent: Intent,
+    text: &str,
+    pending: &[PendingMapping],
+    connectors: &[String],
+) -> Option<PlannedCall> {
+    let lower = text.to_lowercase();
+    let call = match intent {
+        Intent::MappingReview => {
+            let reject = mentions(&lower, REJECT_WORDS);
+            let approve = mentions(&lower, APPROVE_WORDS);
+            if reject == approve {
+                return None;
+            }
+            // The longest field named wins ("owning_team" over "team").
+            let proposal = pending
+                .iter()
+                .filter(|p| {
+                    let field = p.source_field.to_lowercase();
+                    lower.contains(&field) || lower.contains(&field.replace('_', " "))
+                })
+                .max_by_key(|p| p.source_field.len())?;
+            let tool = if approve {
+                "approve_mapping"
+            } else {
+                "reject_mapping"
+            };
+            PlannedCall {
+                tool,
+                arguments: json!({ "proposal_id": proposal.id }),
+            }
+        }
+        Intent::ConnectorStatus => {
+            if !mentions(&lower, SYNC_WORDS) {
+                return None;
+            }
+            let connector = connectors
+                .iter()
+                .filter(|c| lower.contains(&c.to_lowercase()))
+                .max_by_key(|c| c.len())?;
+            PlannedCall {
+                tool: "trigger_sync",
+                arguments: json!({ "connector": connector }),
+            }
+        }
+        _ => return None,
+    };
+    definition.allows_tool(call.tool).then_some(call)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +246,61 @@ mod tests {
     fn unsure_or_document_questions_run_nothing() {
         assert_eq!(plan(&cfo(), Intent::AgentRun, 0.2, "spend?"), None);
         assert_eq!(plan(&cfo(), Intent::KnowledgeQuery, 0.99, "policy?"), None);
+    }
+
+    #[test]
+    fn named_mappings_and_connectors_become_actions() {
+        let pending = [
+            PendingMapping {
+                id: uuid::Uuid::from_u128(1),
+                source_field: "team".into(),
+            },
+            PendingMapping {
+                id: uuid::Uuid::from_u128(2),
+                source_field: "owning_team".into(),
+            },
+        ];
+        let call = plan_action(
+            &cfo(),
+            Intent::MappingReview,
+            "Please approve the pending mapping for owning_team",
+            &pending,
+            &[],
+        );
+        assert_eq!(
+            call,
+            Some(PlannedCall {
+                tool: "approve_mapping",
+                arguments: json!({"proposal_id": uuid::Uuid::from_u128(2)})
+            })
+        );
+        let call = plan_action(
+            &cfo(),
+            Intent::MappingReview,
+            "reject the owning team one",
+            &pending,
+            &[],
+        );
+        assert_eq!(call.map(|c| c.tool), Some("reject_mapping"));
+        assert_eq!(
+            plan_action(&cfo(), Intent::MappingReview, "approve it", &pending, &[]),
+            None,
+            "nothing named, nothing guessed"
+        );
+        let call = plan_action(
+            &cfo(),
+            Intent::ConnectorStatus,
+            "sync the ops-files connector now",
+            &[],
+            &["ops-files".into(), "crm-supabase".into()],
+        );
+        assert_eq!(
+            call,
+            Some(PlannedCall {
+                tool: "trigger_sync",
+                arguments: json!({"connector": "ops-files"})
+            })
+        );
     }
 
     #[test]

@@ -41,11 +41,11 @@ async fn chat_sse(
     let admitted = turn::start(&state, &principal, send, tx.clone()).await?;
     if admitted.repeated {
         let state = state.clone();
-        let tenant = principal.tenant.0;
+        let owner = super::buffer::Owner::of(&principal);
         tokio::spawn(async move {
             buffer::replay(
                 &state,
-                tenant,
+                owner,
                 admitted.message_id,
                 -1,
                 &tx,

@@ -139,8 +139,11 @@ pub async fn start(
         message_id,
         seq: 0,
         out,
-        buffer: EventBuffer::new(state, principal.tenant.0, message_id),
+        buffer: EventBuffer::new(state, super::buffer::Owner::of(principal), message_id),
     };
+    let watcher = state
+        .gateway
+        .watch_remote_cancel(state, message_id, cancel.clone());
     let state = state.clone();
     let principal = principal.clone();
     tokio::spawn(async move {
@@ -154,6 +157,7 @@ pub async fn start(
             cancel: &cancel,
         };
         job.run(emitter).await;
+        watcher.abort();
         state.gateway.unregister(message_id);
     });
     Ok(Admitted {
@@ -333,12 +337,22 @@ impl Job<'_> {
         // Plan and act.
         let stage = Instant::now();
         let mut results = Vec::new();
-        if let Some(call) = route::plan(
-            &definition,
-            classification.intent,
-            classification.confidence,
-            self.text,
-        ) {
+        let action = if classification.confidence >= route::ACT_CONFIDENCE
+            && route::wants_action(classification.intent, self.text)
+        {
+            self.plan_action(&definition, classification.intent).await?
+        } else {
+            None
+        };
+        let planned = action.or_else(|| {
+            route::plan(
+                &definition,
+                classification.intent,
+                classification.confidence,
+                self.text,
+            )
+        });
+        if let Some(call) = planned {
             let ctx = ToolContext {
                 platform: state.platform.clone(),
                 caller: Caller {
@@ -587,6 +601,39 @@ impl Job<'_> {
             summary,
             data,
         })
+    }
+
+    /// The action the text names precisely, looked up among the tenant's
+    /// pending mappings and connectors.
+    async fn plan_action(
+        &self,
+        definition: &personas::PersonaDefinition,
+        intent: Intent,
+    ) -> Result<Option<route::PlannedCall>, ApiError> {
+        let mut tx = self.state.db.tenant(self.principal.tenant).await?;
+        let internal = |e: sqlx::Error| ApiError::Internal(e.into());
+        let pending: Vec<route::PendingMapping> = tools::mapping::list_pending(&mut tx, None, 200)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|p| route::PendingMapping {
+                id: p.id,
+                source_field: p.source_field,
+            })
+            .collect();
+        let connectors: Vec<String> = tools::connectors::list(&mut tx)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        Ok(route::plan_action(
+            definition,
+            intent,
+            self.text,
+            &pending,
+            &connectors,
+        ))
     }
 
     /// Polls the approval until it is decided, expires, or the turn is cancelled.

@@ -31,6 +31,9 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// How long a resume follows a message that is still being written.
 const RESUME_WAIT: Duration = Duration::from_secs(120);
+/// How long a turn outlives its client's connection, waiting for a resume,
+/// before its upstream work is stopped.
+const RESUME_GRACE: Duration = Duration::from_secs(15);
 
 #[derive(Deserialize)]
 pub struct WsQuery {
@@ -152,7 +155,19 @@ async fn connection(state: AppState, principal: Principal, socket: WebSocket) {
         }
     });
 
-    while let Some(Ok(message)) = stream.next().await {
+    let mut started = Vec::new();
+    while let Some(next) = stream.next().await {
+        let message = match next {
+            Ok(message) => message,
+            Err(err) => {
+                // Say why before leaving, rather than cutting the connection.
+                if let Some((code, reason)) = close_for_read_error(&err) {
+                    let close = out_tx.send(Outgoing::Close(code, reason));
+                    let _ = tokio::time::timeout(Duration::from_secs(1), close).await;
+                }
+                break;
+            }
+        };
         let raw = match message {
             Message::Text(raw) => raw,
             Message::Close(_) => break,
@@ -170,7 +185,24 @@ async fn connection(state: AppState, principal: Principal, socket: WebSocket) {
                 continue;
             }
         };
-        handle(&state, &principal, client_message, &out_tx, &events_tx).await;
+        if let Some(message_id) =
+            handle(&state, &principal, client_message, &out_tx, &events_tx).await
+        {
+            started.push(message_id);
+        }
+    }
+    // Turns this client started stop unless some client resumes them soon.
+    if !started.is_empty() {
+        let state = state.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(RESUME_GRACE).await;
+            for message_id in started {
+                state
+                    .gateway
+                    .cancel_unless_resumed(&state, message_id)
+                    .await;
+            }
+        });
     }
     // The client left: its turns finish and are recorded (a reconnecting
     // client resumes them); the tasks of this connection stop.
@@ -186,7 +218,7 @@ async fn handle(
     message: ClientMessage,
     out: &mpsc::Sender<Outgoing>,
     events: &mpsc::Sender<MessageEvent>,
-) {
+) -> Option<uuid::Uuid> {
     match message {
         ClientMessage::Ping => {
             let _ = out.send(Outgoing::Frame(json!({"type": "pong"}))).await;
@@ -196,7 +228,7 @@ async fn handle(
                 Ok(admitted) if admitted.repeated => {
                     spawn_replay(state, principal, admitted.message_id, -1, events.clone());
                 }
-                Ok(_) => {}
+                Ok(admitted) => return Some(admitted.message_id),
                 Err(e) => {
                     let (error_type, message) = e.public();
                     send_error(out, error_type, message).await;
@@ -209,7 +241,10 @@ async fn handle(
         ClientMessage::Resume {
             message_id,
             after_seq,
-        } => spawn_replay(state, principal, message_id, after_seq, events.clone()),
+        } => {
+            state.gateway.mark_resumed(state, message_id).await;
+            spawn_replay(state, principal, message_id, after_seq, events.clone());
+        }
         ClientMessage::ApprovalDecide {
             approval_id,
             decision,
@@ -226,6 +261,7 @@ async fn handle(
             }
         }
     }
+    None
 }
 
 fn spawn_replay(
@@ -236,12 +272,27 @@ fn spawn_replay(
     events: mpsc::Sender<MessageEvent>,
 ) {
     let state = state.clone();
-    let tenant = principal.tenant.0;
+    let owner = super::buffer::Owner::of(principal);
     tokio::spawn(async move {
-        if !buffer::replay(&state, tenant, message_id, after_seq, &events, RESUME_WAIT).await {
+        if !buffer::replay(&state, owner, message_id, after_seq, &events, RESUME_WAIT).await {
             tracing::debug!(%message_id, "resume of an unknown message");
         }
     });
+}
+
+/// The close code for a frame the client sent that could not be read: 1009
+/// for one over [`MAX_MESSAGE`], 1002 for broken framing; none when the
+/// connection itself failed. axum hides tungstenite's error type, so its
+/// message tells them apart.
+fn close_for_read_error(err: &axum::Error) -> Option<(u16, &'static str)> {
+    let message = err.to_string();
+    if message.starts_with("IO error") || message.contains("Connection reset") {
+        None
+    } else if message.contains("Space limit exceeded") || message.contains("too long") {
+        Some((1009, "message too big: the limit is 64 KiB"))
+    } else {
+        Some((1002, "unreadable WebSocket frame"))
+    }
 }
 
 async fn send_error(out: &mpsc::Sender<Outgoing>, error_type: &str, message: String) {
