@@ -502,3 +502,51 @@ async fn the_openai_compatible_api_answers_with_an_api_key() {
         .unwrap();
     assert_eq!(expect_error(res, 401).await, "unauthorized");
 }
+
+#[tokio::test]
+async fn the_llm_may_call_tools_and_answers_from_their_results() {
+    use e2e::fake_openai::{FakeOpenAi, Reply};
+    let fake = FakeOpenAi::start(vec![
+        Reply::tool_call("search_assets", json!({"pii_only": true})),
+        Reply::text(&["No catalogued asset holds PII yet."]),
+    ])
+    .await;
+    let app = e2e::spawn_app_with(e2e::AppOptions {
+        env: vec![
+            ("OPENAI_BASE_URL".into(), fake.base_url.clone()),
+            ("AOS_LLM_MODEL".into(), "fake-model".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let tenant = app.seed_tenant("Loopco").await;
+    let token = app.admin_token(&tenant).await;
+    let events = sse_turn(
+        &app,
+        &token,
+        json!({"client_msg_id": "t1", "text": "What does our data governance policy say about personal data?", "persona": "cto"}),
+    )
+    .await;
+    let kinds = types(&events);
+    let call = events
+        .iter()
+        .find(|e| e["type"] == "tool.call")
+        .expect("a tool call");
+    assert_eq!(call["name"], "search_assets", "{kinds:?}");
+    let result = events.iter().find(|e| e["type"] == "tool.result").unwrap();
+    assert_eq!(result["ok"], true);
+    assert_eq!(answer_of(&events), "No catalogued asset holds PII yet.");
+    let requests = fake.requests();
+    assert_eq!(
+        requests.len(),
+        2,
+        "one round to call the tool, one to answer"
+    );
+    assert!(
+        requests[0]["tools"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty())
+    );
+    let second = requests[1]["messages"].as_array().unwrap();
+    assert!(second.iter().any(|m| m["role"] == "tool"), "{second:?}");
+}

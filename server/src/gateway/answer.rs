@@ -12,8 +12,9 @@ use super::llm::{ChatMessage, ChatRequest, LlmDelta, LlmError};
 use super::redact::{Redactor, StreamRestorer};
 use personas::PersonaDefinition;
 
-/// Conversation turns sent along with the question.
-const HISTORY_MESSAGES: usize = 6;
+/// Tokens of earlier conversation sent along with the question (measured
+/// with the local tokenizer; the oldest turns go first when it is exceeded).
+const HISTORY_TOKEN_BUDGET: usize = 1500;
 const MAX_TOOL_DATA_CHARS: usize = 4000;
 
 pub struct Prompt<'a> {
@@ -24,8 +25,13 @@ pub struct Prompt<'a> {
     pub tools: &'a [ToolOutcome],
 }
 
-/// The chat request for an answer; every text in it is redacted.
-pub fn request(prompt: &Prompt<'_>, redactor: &mut Redactor) -> ChatRequest {
+/// The chat request for an answer; every text in it is redacted, and the
+/// history is trimmed to a token budget counted by `count_tokens`.
+pub fn request(
+    prompt: &Prompt<'_>,
+    redactor: &mut Redactor,
+    count_tokens: impl Fn(&str) -> usize,
+) -> ChatRequest {
     let mut system = format!(
         "{}\n\nAnswer style: {}\n\nGround every statement in the numbered passages and the tool \
          results below. Cite passages with their marker, e.g. [1]; never cite a number that is \
@@ -67,7 +73,15 @@ pub fn request(prompt: &Prompt<'_>, redactor: &mut Redactor) -> ChatRequest {
         }
     }
     let mut messages = vec![ChatMessage::system(system)];
-    let start = prompt.history.len().saturating_sub(HISTORY_MESSAGES);
+    let mut spent = 0;
+    let start = prompt
+        .history
+        .iter()
+        .rposition(|(_, text)| {
+            spent += count_tokens(text);
+            spent > HISTORY_TOKEN_BUDGET
+        })
+        .map_or(0, |over| over + 1);
     for (role, text) in &prompt.history[start..] {
         let text = redactor.redact(text);
         messages.push(if role == "assistant" {

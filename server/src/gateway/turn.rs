@@ -29,6 +29,21 @@ use crate::state::AppState;
 const APPROVAL_WAIT: Duration = Duration::from_secs(600);
 /// Passages retrieved to ground an answer.
 const CITATIONS: usize = 5;
+/// LLM rounds in one turn (each may call tools), and the time they may take.
+const MAX_TOOL_STEPS: usize = 4;
+const MAX_TOOL_LOOP: Duration = Duration::from_secs(90);
+
+/// At most `max` bytes of `text`, cut on a character boundary.
+fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let cut = (0..=max)
+        .rev()
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
+    &text[..cut]
+}
 
 /// A turn that was admitted: where its events go.
 #[derive(Debug, Clone, Copy)]
@@ -336,6 +351,16 @@ impl Job<'_> {
 
         // Plan and act.
         let stage = Instant::now();
+        let ctx = ToolContext {
+            platform: state.platform.clone(),
+            caller: Caller {
+                tenant: tenant.0,
+                actor: self.principal.actor(),
+                role: self.principal.role,
+                persona: Some(classification.persona),
+            },
+            conversation_id: Some(conversation),
+        };
         let mut results = Vec::new();
         let action = if classification.confidence >= route::ACT_CONFIDENCE
             && route::wants_action(classification.intent, self.text)
@@ -353,16 +378,6 @@ impl Job<'_> {
             )
         });
         if let Some(call) = planned {
-            let ctx = ToolContext {
-                platform: state.platform.clone(),
-                caller: Caller {
-                    tenant: tenant.0,
-                    actor: self.principal.actor(),
-                    role: self.principal.role,
-                    persona: Some(classification.persona),
-                },
-                conversation_id: Some(conversation),
-            };
             let call_id = format!("call_{}", Uuid::new_v4().simple());
             let result = self
                 .call_tool(emit, &ctx, &call_id, call.tool, call.arguments, outcome)
@@ -387,7 +402,7 @@ impl Job<'_> {
                 .filter(|m| m.id != self.user_message_id)
                 .map(|m| (m.role.clone(), m.text.clone()))
                 .collect();
-            let request = answer::request(
+            let mut request = answer::request(
                 &answer::Prompt {
                     definition: &definition,
                     history: &turns,
@@ -396,37 +411,92 @@ impl Job<'_> {
                     tools: &results,
                 },
                 &mut redactor,
+                |text| state.knowledge.count_tokens(text),
             );
-            let streamed = self
-                .stream_llm(
-                    llm,
-                    &request,
-                    &redactor,
-                    emit,
-                    outcome,
-                    stage,
-                    before_answer,
-                )
-                .await;
-            match streamed {
-                Ok(answer::Streamed::Done(usage)) => {
-                    outcome.usage = usage;
-                    outcome.model = Some(llm.model().to_owned());
-                    return Ok(FinishReason::Stop);
-                }
-                Ok(answer::Streamed::Cancelled(usage)) => {
-                    outcome.usage = usage;
-                    outcome.model = Some(llm.model().to_owned());
-                    return Ok(FinishReason::Cancelled);
-                }
-                Err(e) if outcome.answer.is_empty() => {
-                    tracing::warn!(error = %e, "LLM unavailable; answering offline");
-                    llm_unavailable = Some(e.to_string());
-                }
-                Err(e) => {
-                    return Err(ApiError::Unavailable(format!(
-                        "the language model stopped mid-answer: {e}"
-                    )));
+            request.tools = state
+                .tools
+                .available_to(&ctx)
+                .map(|spec| super::llm::ToolDefinition {
+                    name: spec.name.to_owned(),
+                    description: spec.description.to_owned(),
+                    parameters: spec.parameters.clone(),
+                })
+                .collect();
+            let deadline = Instant::now() + MAX_TOOL_LOOP;
+            let mut step = 0;
+            loop {
+                step += 1;
+                let streamed = self
+                    .stream_llm(
+                        llm,
+                        &request,
+                        &redactor,
+                        emit,
+                        outcome,
+                        stage,
+                        before_answer,
+                    )
+                    .await;
+                match streamed {
+                    Ok((answer::Streamed::Done(usage), calls)) => {
+                        outcome.usage.prompt_tokens += usage.prompt_tokens;
+                        outcome.usage.completion_tokens += usage.completion_tokens;
+                        outcome.model = Some(llm.model().to_owned());
+                        if calls.is_empty() {
+                            return Ok(FinishReason::Stop);
+                        }
+                        if step >= MAX_TOOL_STEPS || Instant::now() > deadline {
+                            if outcome.answer.is_empty() {
+                                llm_unavailable =
+                                    Some("it kept calling tools past the step limit".to_owned());
+                                break;
+                            }
+                            return Ok(FinishReason::Stop);
+                        }
+                        let tool_stage = Instant::now();
+                        request
+                            .messages
+                            .push(super::llm::ChatMessage::assistant_tool_calls(calls.clone()));
+                        for call in calls {
+                            let arguments: Value =
+                                serde_json::from_str(&call.arguments).unwrap_or_else(|_| json!({}));
+                            let result = self
+                                .call_tool(emit, &ctx, &call.id, &call.name, arguments, outcome)
+                                .await;
+                            let content = match &result {
+                                Some(r) => redactor.redact(&format!(
+                                    "{} ({})\n{}",
+                                    r.summary,
+                                    if r.ok { "ok" } else { "failed" },
+                                    truncate(&r.data.to_string(), 4000)
+                                )),
+                                None => "no result".to_owned(),
+                            };
+                            request
+                                .messages
+                                .push(super::llm::ChatMessage::tool(call.id, content));
+                            results.extend(result);
+                        }
+                        outcome.timings.tools += millis(tool_stage);
+                        if self.cancel.is_cancelled() {
+                            return Ok(FinishReason::Cancelled);
+                        }
+                    }
+                    Ok((answer::Streamed::Cancelled(usage), _)) => {
+                        outcome.usage = usage;
+                        outcome.model = Some(llm.model().to_owned());
+                        return Ok(FinishReason::Cancelled);
+                    }
+                    Err(e) if outcome.answer.is_empty() => {
+                        tracing::warn!(error = %e, "LLM unavailable; answering offline");
+                        llm_unavailable = Some(e.to_string());
+                        break;
+                    }
+                    Err(e) => {
+                        return Err(ApiError::Unavailable(format!(
+                            "the language model stopped mid-answer: {e}"
+                        )));
+                    }
                 }
             }
         }
@@ -463,13 +533,14 @@ impl Job<'_> {
         outcome: &mut Outcome,
         stage: Instant,
         before_answer: u64,
-    ) -> Result<answer::Streamed, super::llm::LlmError> {
+    ) -> Result<(answer::Streamed, Vec<super::llm::ToolCall>), super::llm::LlmError> {
         let mut visible = answer::Visible::new(&outcome.citations);
         let mut usage = Usage::default();
+        let mut calls = Vec::new();
         let mut stream = llm.stream(request).await?;
         loop {
             let Some(next) = answer::next_delta(&mut stream, self.cancel).await else {
-                return Ok(answer::Streamed::Cancelled(usage));
+                return Ok((answer::Streamed::Cancelled(usage), calls));
             };
             let text = match next {
                 None => {
@@ -478,7 +549,7 @@ impl Job<'_> {
                         outcome.answer.push_str(&tail);
                         emit.emit(EventBody::TextDelta { text: tail }).await;
                     }
-                    return Ok(answer::Streamed::Done(usage));
+                    return Ok((answer::Streamed::Done(usage), calls));
                 }
                 Some(Err(e)) => return Err(e),
                 Some(Ok(super::llm::LlmDelta::Usage {
@@ -492,6 +563,10 @@ impl Job<'_> {
                     continue;
                 }
                 Some(Ok(super::llm::LlmDelta::Text(text))) => visible.push(redactor, &text),
+                Some(Ok(super::llm::LlmDelta::ToolCalls(more))) => {
+                    calls.extend(more);
+                    continue;
+                }
                 Some(Ok(_)) => continue,
             };
             if text.is_empty() {
