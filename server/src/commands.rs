@@ -145,6 +145,20 @@ pub async fn run(cli: Cli) -> Result<()> {
             crate::classify_cli::eval_personas(&classifier, &file).await
         }
         Command::Mappings(command) => mappings(&settings, command).await,
+        Command::Slack(command) => {
+            let db = connect_db(&settings).await?;
+            let master = settings.jwt_secret.as_ref().map(|s| s.expose());
+            crate::slack::cli::run(&db, master, command).await
+        }
+        Command::Bench(BenchCommand::Gateway(args)) => {
+            let db = connect_db(&settings).await?;
+            crate::eval::bench_gateway::run(&settings, &db, args).await
+        }
+        Command::Bench(BenchCommand::SlackAck(args)) => {
+            let db = connect_db(&settings).await?;
+            let master = settings.jwt_secret.as_ref().map(|s| s.expose());
+            crate::slack::bench::run(&db, master, args).await
+        }
         Command::Demo(DemoCommand::Seed) => {
             let db = connect_db(&settings).await?;
             let redis = connect_redis(&settings.redis_url).await?;
@@ -210,6 +224,11 @@ async fn serve(settings: Settings) -> Result<()> {
     let address = listener
         .local_addr()
         .context("cannot read the bound address")?;
+    let chat_limits = crate::gateway::limits::Limits {
+        per_user_per_minute: settings.chat_rate_per_user,
+        per_tenant_per_minute: settings.chat_rate_per_tenant,
+        max_text_chars: 8000,
+    };
     let state = AppState {
         settings: Arc::new(settings),
         db,
@@ -225,15 +244,23 @@ async fn serve(settings: Settings) -> Result<()> {
         gateway: Arc::new(crate::gateway::Gateway::new(
             personas::PersonaSet::builtin()
                 .context("the built-in persona definitions are invalid")?,
-            crate::gateway::limits::Limits {
-                per_user_per_minute: 30,
-                per_tenant_per_minute: 600,
-                max_text_chars: 8000,
-            },
+            chat_limits,
             llm,
         )),
         events,
+        slack: Arc::new(
+            crate::slack::Slack::new(jwt_secret.expose().as_bytes())
+                .context("cannot set up the Slack client")?,
+        ),
     };
+    crate::slack::notify::spawn(state.clone());
+    // Embed the classifier's exemplars now rather than on the first question.
+    let warm = Arc::clone(&state.classify);
+    tokio::spawn(async move {
+        if let Err(err) = warm.classifier().await {
+            tracing::warn!(error = %err, "cannot prepare the classifier");
+        }
+    });
     let stop_workers = tokio_util::sync::CancellationToken::new();
     for i in 0..state.settings.workers {
         spawn_worker(&state.settings, &state.platform, i, 2, stop_workers.clone())?;

@@ -128,16 +128,42 @@ fn first_list(data: &Value) -> Option<&Vec<Value>> {
     }
 }
 
+/// Keys that name a row; one of them leads the table so a reader knows what
+/// each row is.
+const LABEL_KEYS: &[&str] = &[
+    "name",
+    "app",
+    "title",
+    "qualified_name",
+    "connector",
+    "asset",
+    "service",
+    "vendor",
+    "account",
+    "team",
+    "source_field",
+    "entity",
+];
+
 fn write_table(out: &mut String, rows: &[Value]) {
     let Some(Value::Object(first)) = rows.first() else {
         return;
     };
-    let columns: Vec<&String> = first
+    let scalar = |k: &String, v: &Value| !v.is_object() && !v.is_array() && !k.ends_with("id");
+    let mut columns: Vec<&String> = LABEL_KEYS
         .iter()
-        .filter(|(k, v)| !v.is_object() && !v.is_array() && !k.ends_with("id"))
+        .filter_map(|label| first.get_key_value(*label))
+        .filter(|(k, v)| scalar(k, v))
         .map(|(k, _)| k)
-        .take(MAX_TABLE_COLUMNS)
+        .take(1)
         .collect();
+    let rest: Vec<&String> = first
+        .iter()
+        .filter(|(k, v)| scalar(k, v) && !columns.contains(k))
+        .map(|(k, _)| k)
+        .collect();
+    columns.extend(rest);
+    columns.truncate(MAX_TABLE_COLUMNS);
     if columns.is_empty() {
         return;
     }
@@ -190,6 +216,28 @@ fn words(text: &str) -> HashSet<String> {
         .collect()
 }
 
+/// The sentences of a passage: split after `.`, `!` or `?` followed by a
+/// space or the end (so "USD 1.2 million" stays whole), and at line breaks.
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let ends = match b {
+            b'\n' => true,
+            b'.' | b'!' | b'?' => bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()),
+            _ => false,
+        };
+        if ends {
+            out.push(text[start..=i].trim());
+            start = i + 1;
+        }
+    }
+    out.push(text[start..].trim());
+    out.retain(|s| !s.is_empty());
+    out
+}
+
 /// The sentence of each top passage that shares the most words with the
 /// question, with its citation number.
 fn best_passages(question: &str, citations: &[Citation]) -> Vec<(String, usize)> {
@@ -198,10 +246,8 @@ fn best_passages(question: &str, citations: &[Citation]) -> Vec<(String, usize)>
         .iter()
         .take(MAX_PASSAGES)
         .filter_map(|c| {
-            let best = c
-                .snippet
-                .split_inclusive(['.', '!', '?', '\n'])
-                .map(str::trim)
+            let best = sentences(&c.snippet)
+                .into_iter()
                 .filter(|s| s.len() > 20)
                 .max_by_key(|s| words(s).intersection(&asked).count())?;
             Some((
@@ -261,6 +307,23 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Offline mode"), "{text}");
+    }
+
+    #[test]
+    fn sentences_keep_decimals_whole() {
+        assert_eq!(
+            sentences("The budget is USD 1.2 million. Next one! Last"),
+            vec!["The budget is USD 1.2 million.", "Next one!", "Last"]
+        );
+    }
+
+    #[test]
+    fn a_label_column_leads_the_table() {
+        let rows = serde_json::json!([{"events": 3, "expense_reports": 1, "failed": 0,
+            "first_seen": "x", "last_seen": "y", "name": "Notion"}]);
+        let mut table = String::new();
+        write_table(&mut table, rows.as_array().map_or(&[][..], Vec::as_slice));
+        assert!(table.starts_with("| name | events |"), "{table}");
     }
 
     #[test]
