@@ -66,6 +66,9 @@ pub enum Command {
     /// Measure speed and memory.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Slack workspaces (team → tenant) and Slack user links.
+    #[command(subcommand)]
+    Slack(crate::slack::cli::SlackCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +94,13 @@ pub enum BenchCommand {
         #[arg(long, value_delimiter = ',')]
         postings: Vec<usize>,
     },
+    /// Slack event acknowledgement latency under a burst of concurrent posts,
+    /// against a running server.
+    SlackAck(crate::slack::bench::SlackAckArgs),
+    /// The chat gateway against a real `aos serve` it starts: pass-through
+    /// overhead (beside the upstream alone and LiteLLM), WebSocket density, and
+    /// the pipeline before the first token at 100k chunks.
+    Gateway(crate::eval::bench_gateway::GatewayArgs),
 }
 
 #[derive(Debug, Args)]

@@ -235,9 +235,13 @@ async fn serve(settings: Settings) -> Result<()> {
         redis,
         jwt: Arc::new(jwt),
         metrics,
-        classify: Arc::new(crate::classify::ClassifyService::new(Arc::clone(
-            knowledge.embedder(),
-        ))),
+        classify: Arc::new({
+            let service = crate::classify::ClassifyService::new(Arc::clone(knowledge.embedder()));
+            match &llm {
+                Some(llm) => service.with_tie_breaker(llm.clone()),
+                None => service,
+            }
+        }),
         knowledge,
         platform,
         tools,

@@ -17,6 +17,7 @@ pub mod ingest_cli;
 pub mod knowledge;
 pub mod platform;
 pub mod settings;
+pub mod slack;
 pub mod state;
 pub mod store;
 pub mod tools_api;

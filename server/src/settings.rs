@@ -122,6 +122,10 @@ pub struct Settings {
     /// The demo company's source database (its CRM and billing), which
     /// `aos demo seed` fills and points the demo connectors at.
     pub demo_source_url: Option<ServiceUrl>,
+    /// Chat turns a user (or API key) may start per minute.
+    pub chat_rate_per_user: u32,
+    /// Chat turns a tenant may start per minute, all its users together.
+    pub chat_rate_per_tenant: u32,
 }
 
 /// Where embeddings come from.
@@ -161,6 +165,8 @@ struct FileSettings {
     workers: Option<usize>,
     ui_dir: Option<PathBuf>,
     demo_source_url: Option<ServiceUrl>,
+    chat_rate_per_user: Option<u32>,
+    chat_rate_per_tenant: Option<u32>,
 }
 
 /// Why settings could not be loaded; each names the setting at fault.
@@ -349,7 +355,13 @@ impl Settings {
             .var("AOS_DEMO_SOURCE_URL")
             .map(ServiceUrl::new)
             .or(file.demo_source_url);
+        let chat_rate_per_user =
+            number(env, "AOS_CHAT_RATE_PER_USER", file.chat_rate_per_user)?.unwrap_or(30);
+        let chat_rate_per_tenant =
+            number(env, "AOS_CHAT_RATE_PER_TENANT", file.chat_rate_per_tenant)?.unwrap_or(600);
         Ok(Settings {
+            chat_rate_per_user,
+            chat_rate_per_tenant,
             demo_source_url,
             ui_dir,
             data_dir,

@@ -24,4 +24,6 @@ pub struct AppState {
     pub gateway: Arc<crate::gateway::Gateway>,
     /// Platform events from every replica, by tenant.
     pub events: tokio::sync::broadcast::Sender<crate::gateway::hub::TenantEvent>,
+    /// The Slack bot's key for secrets, HTTP client and workspace cache.
+    pub slack: Arc<crate::slack::Slack>,
 }

@@ -7,5 +7,8 @@ mod classify;
 mod cli;
 mod isolation;
 mod knowledge;
+mod openai_python;
 mod operations;
+mod slack;
 mod tools;
+mod ws;

@@ -7,6 +7,8 @@
 //! `REDIS_URL`. `AOS_BIN` overrides where the binary is found.
 
 pub mod fake_openai;
+pub mod fake_slack;
+pub mod ws;
 
 use serde_json::{Value, json};
 use sqlx::postgres::PgPoolOptions;
@@ -114,6 +116,16 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let database_url = fresh_database().await;
     let redis_url = options.redis_url.unwrap_or_else(|| env("REDIS_URL"));
     let redis_prefix = format!("test:{}:", Uuid::new_v4().simple());
+    serve(database_url, redis_url, redis_prefix, options.env).await
+}
+
+/// Starts `aos serve` on these stores and waits until it listens.
+async fn serve(
+    database_url: String,
+    redis_url: String,
+    redis_prefix: String,
+    extra_env: Vec<(String, String)>,
+) -> TestApp {
     let mut command = Command::new(aos_bin());
     command
         .arg("serve")
@@ -126,7 +138,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .env("AOS_BIND", "127.0.0.1:0")
         .env("AOS_LOG", "warn")
         .env("AOS_MODEL_DIR", env("AOS_MODEL_DIR"))
-        .envs(options.env)
+        .envs(extra_env)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true);
@@ -303,4 +315,48 @@ pub async fn expect_error(res: reqwest::Response, status: u16) -> String {
         "message in {body}"
     );
     error_type
+}
+
+impl TestApp {
+    /// Another `aos serve` on this app's database, Redis and key prefix: a
+    /// second replica behind the same stores. `env` is its extra environment
+    /// (give it what the first one had, e.g. `AOS_FILE_ROOTS`).
+    pub async fn spawn_replica(&self, env: Vec<(String, String)>) -> TestApp {
+        serve(
+            self.database_url.clone(),
+            self.redis_url.clone(),
+            self.redis_prefix.clone(),
+            env,
+        )
+        .await
+    }
+
+    /// The name of this test's database.
+    pub fn database_name(&self) -> &str {
+        let path = self.database_url.split('?').next().unwrap_or_default();
+        path.rsplit('/').next().unwrap_or_default()
+    }
+
+    /// A connection to this test's database as the superuser, which row-level
+    /// security does not restrict: for setting up rows no API creates.
+    pub async fn superuser_connection(&self) -> PgConnection {
+        let url = with_database(&env("AOS_TEST_ADMIN_URL"), self.database_name());
+        PgConnection::connect(&url)
+            .await
+            .expect("connect to the test database as the superuser")
+    }
+
+    /// A new API key with `role`, made by the admin behind `admin_token`.
+    pub async fn api_key(&self, admin_token: &str, role: &str) -> String {
+        let res = self
+            .client
+            .post(self.url("/api/v1/api-keys"))
+            .bearer_auth(admin_token)
+            .json(&json!({ "name": format!("{role} key"), "role": role }))
+            .send()
+            .await
+            .expect("create an API key");
+        let body = expect_json(res, 201).await;
+        body["key"].as_str().expect("key").to_owned()
+    }
 }

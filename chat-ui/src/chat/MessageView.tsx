@@ -97,11 +97,12 @@ export function MessageView({ message, onOpenSources, onApprovalDecided }: Props
 export function stageOf(m: AssistantMessage): string {
   if (m.cancelRequested) return "Stopping…";
   if (m.status === "pending" || m.id === null) return "Sending…";
+  // A tool waiting on an approval is not running: it waits for a person.
+  if (m.approvals.some((a) => a.status === "pending")) return "Waiting for approval…";
   const running = m.toolCalls.find((c) => c.result === null);
   if (running) return `Running ${running.name}…`;
   if (m.text) return "Writing…";
   if (m.persona === null) return "Classifying…";
-  if (m.approvals.some((a) => a.status === "pending")) return "Waiting for approval…";
   return "Searching knowledge…";
 }
 

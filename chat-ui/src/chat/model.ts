@@ -148,11 +148,37 @@ export function statusOfFinish(reason: FinishReason): MessageStatus {
   }
 }
 
+const KNOWN_STATUSES: ApprovalStatus[] = ["pending", "approved", "rejected", "executed", "failed", "expired"];
+
 export function decisionStatus(decision: string): ApprovalStatus {
   if (decision === "approve" || decision === "approved") return "approved";
   if (decision === "reject" || decision === "rejected") return "rejected";
-  const known: ApprovalStatus[] = ["pending", "approved", "rejected", "executed", "failed", "expired"];
-  return known.includes(decision as ApprovalStatus) ? (decision as ApprovalStatus) : "approved";
+  return KNOWN_STATUSES.includes(decision as ApprovalStatus) ? (decision as ApprovalStatus) : "approved";
+}
+
+/** The status an `approval.decided` event reports: its `status` when known, else from its decision. */
+export function decidedStatus(event: { decision: string; status?: string }): ApprovalStatus {
+  return event.status && KNOWN_STATUSES.includes(event.status as ApprovalStatus)
+    ? (event.status as ApprovalStatus)
+    : decisionStatus(event.decision);
+}
+
+const STAGE: Record<ApprovalStatus, number> = {
+  pending: 0,
+  approved: 1,
+  rejected: 2,
+  executed: 2,
+  failed: 2,
+  expired: 2,
+};
+
+/**
+ * An approval only moves forward (pending → approved → executed | failed):
+ * news that arrives late (an `approved` event after the REST answer said
+ * `executed`) does not move it back.
+ */
+export function laterStatus(current: ApprovalStatus, next: ApprovalStatus): ApprovalStatus {
+  return STAGE[next] >= STAGE[current] ? next : current;
 }
 
 export function approvalViewFromRest(a: Partial<Approval & { approval_id: string }>): ApprovalView {

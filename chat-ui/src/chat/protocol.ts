@@ -87,6 +87,8 @@ export type MessageEvent =
       type: "approval.decided";
       approval_id: string;
       decision: string;
+      /** Where it ended (`executed`, `failed`, `rejected`); older servers send only `decision`. */
+      status?: string;
       by?: unknown;
     })
   | (Sequenced & { type: "text.delta"; text: string })
@@ -103,6 +105,7 @@ export interface LooseApprovalDecided {
   type: "approval.decided";
   approval_id: string;
   decision: string;
+  status?: string;
   by?: unknown;
   conversation_id?: string | null;
 }

@@ -293,6 +293,43 @@ describe("chatReducer", () => {
     expect(assistant(state).approvals[0]?.status).toBe("executed");
   });
 
+  it("takes the status an approval.decided event reports, and never moves an approval back", () => {
+    const required = ev(1, {
+      type: "approval.required",
+      approval_id: "ap-1",
+      action: "approve_mapping",
+      arguments: {},
+      summary: "s",
+    });
+    // The server says where the approval ended: executed, not just approved.
+    let state = run(
+      sent(),
+      ...events(
+        answer()[0]!,
+        required,
+        ev(2, { type: "approval.decided", approval_id: "ap-1", decision: "approve", status: "executed" }),
+      ),
+    );
+    expect(assistant(state).approvals[0]?.status).toBe("executed");
+
+    // The REST answer (executed) lands before a late event that only knows "approve".
+    state = run(sent(), ...events(answer()[0]!, required));
+    state = run(state, {
+      type: "approval",
+      approval: { id: "ap-1", action: "approve_mapping", arguments: {}, summary: "s", status: "executed" },
+    });
+    state = run(
+      state,
+      ...events(ev(2, { type: "approval.decided", approval_id: "ap-1", decision: "approve" }), {
+        type: "approval.decided",
+        approval_id: "ap-1",
+        decision: "approve",
+        by: null,
+      }),
+    );
+    expect(assistant(state).approvals[0]?.status).toBe("executed");
+  });
+
   it("applies a decision that arrived before its approval card", () => {
     let state = run(sent(), ...events({ type: "approval.decided", approval_id: "ap-1", decision: "reject" }));
     state = run(

@@ -14,10 +14,11 @@ import {
   type ChatState,
   type SendRequest,
   approvalViewFromRest,
-  decisionStatus,
+  decidedStatus,
   emptyAssistant,
   initialChatState,
   isActive,
+  laterStatus,
   stateFromHistory,
   statusOfFinish,
 } from "./model";
@@ -81,7 +82,7 @@ function receive(state: ChatState, event: ServerEvent): ChatState {
   if (!isMessageEvent(event)) {
     if (event.type === "approval.decided") {
       return applyDecision(state, event.approval_id, {
-        status: decisionStatus(event.decision),
+        status: decidedStatus(event),
         decided_by: event.by ?? null,
       });
     }
@@ -235,7 +236,7 @@ function applyOne(before: AssistantMessage, event: MessageEvent): AssistantMessa
         ...m,
         approvals: m.approvals.map((a) =>
           a.approval_id === event.approval_id
-            ? { ...a, status: decisionStatus(event.decision), decided_by: event.by ?? null }
+            ? { ...a, status: laterStatus(a.status, decidedStatus(event)), decided_by: event.by ?? null }
             : a,
         ),
       };
@@ -265,14 +266,17 @@ function applyDecision(
   approvalId: string,
   change: Partial<AssistantMessage["approvals"][number]>,
 ): ChatState {
-  const status = change.status ?? "approved";
+  const seen = state.decisions[approvalId]?.status;
+  const status = seen ? laterStatus(seen, change.status ?? "approved") : (change.status ?? "approved");
   const decisions = { ...state.decisions, [approvalId]: { status, by: change.decided_by ?? null } };
   return mapMessages({ ...state, decisions }, (m) =>
     m.role === "assistant" && m.approvals.some((a) => a.approval_id === approvalId)
       ? {
           ...m,
           approvals: m.approvals.map((a) =>
-            a.approval_id === approvalId ? { ...a, ...change, approval_id: approvalId, status } : a,
+            a.approval_id === approvalId
+              ? { ...a, ...change, approval_id: approvalId, status: laterStatus(a.status, status) }
+              : a,
           ),
         }
       : m,

@@ -63,6 +63,7 @@ export function ApprovalCard({ approval, onDecided }: Props) {
       className="approval-card"
       data-status={status}
       data-testid="approval-card"
+      data-approval-id={approval.approval_id}
       aria-labelledby={titleId}
     >
       <header className="approval-card__head">

@@ -8,6 +8,8 @@ import { type Table, cellText, tableFrom } from "./tabular";
 interface Props {
   rows: Record<string, unknown>[];
   columns?: readonly string[];
+  /** Show only `columns` (those the rows have), not the other keys too. */
+  onlyColumns?: boolean;
   caption?: string;
   /** Renders a cell specially (status badges, times); undefined falls back to text. */
   renderCell?: (column: string, value: unknown, row: Record<string, unknown>) => ReactNode | undefined;
@@ -15,8 +17,8 @@ interface Props {
   testId?: string;
 }
 
-export function DataTable({ rows, columns, caption, renderCell, maxRows = 50, testId }: Props) {
-  const table: Table = tableFrom(rows, columns ?? []);
+export function DataTable({ rows, columns, onlyColumns, caption, renderCell, maxRows = 50, testId }: Props) {
+  const table: Table = tableFrom(rows, columns ?? [], { only: onlyColumns ?? false });
   const shown = table.rows.slice(0, maxRows);
   return (
     <div

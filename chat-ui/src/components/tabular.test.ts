@@ -28,6 +28,33 @@ describe("tableFrom", () => {
     expect(table.columns.slice(0, 2)).toEqual(["name", "status"]);
     expect(table.columns).toHaveLength(8);
   });
+
+  it("shows only the preferred columns when asked, all when none is there", () => {
+    const rows = [{ name: "crm", status: "healthy", config: { url: "x" }, id: "1" }];
+    expect(tableFrom(rows, ["name", "status", "kind"], { only: true }).columns).toEqual(["name", "status"]);
+    expect(tableFrom(rows, ["kind"], { only: true }).columns).toEqual(["name", "status", "config", "id"]);
+  });
+
+  it("puts id columns last, so wide rows keep what a reader needs", () => {
+    // A mapping proposal as the tool returns it: keys in alphabetical order.
+    const row = {
+      canonical_entity: "ticket",
+      canonical_field: "team",
+      confidence: 0.87,
+      connector: "ops-files",
+      connector_id: "c1",
+      created_at: "2026-11-29",
+      id: "p1",
+      rationale: "renamed",
+      source_entity: "tickets.csv",
+      source_field: "owning_team",
+    };
+    const table = tableFrom([row]);
+    expect(table.columns).toContain("source_field");
+    expect(table.columns).toContain("source_entity");
+    expect(table.columns).not.toContain("id");
+    expect(table.columns).not.toContain("connector_id");
+  });
 });
 
 describe("cellText", () => {

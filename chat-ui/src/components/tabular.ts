@@ -38,14 +38,30 @@ export function findRows(
   return null;
 }
 
-/** Columns in first-seen order, most common first when there are too many. */
-export function tableFrom(rows: Record<string, unknown>[], preferredColumns: readonly string[] = []): Table {
+/** Ids (`id`, `…_id`) mean little to a reader: they go last. */
+function isIdColumn(column: string): boolean {
+  return column === "id" || column.endsWith("_id");
+}
+
+/**
+ * Columns in first-seen order, most common first when there are too many;
+ * id columns after the rest, so a wide row keeps the columns a reader needs.
+ * With `only`, just the preferred columns the rows have (all when none).
+ */
+export function tableFrom(
+  rows: Record<string, unknown>[],
+  preferredColumns: readonly string[] = [],
+  { only = false }: { only?: boolean } = {},
+): Table {
   const counts = new Map<string, number>();
   for (const row of rows) for (const key of Object.keys(row)) counts.set(key, (counts.get(key) ?? 0) + 1);
   const preferred = preferredColumns.filter((c) => counts.has(c));
+  if (only && preferred.length > 0) return { columns: preferred.slice(0, MAX_COLUMNS), rows };
   const rest = [...counts.keys()]
     .filter((c) => !preferred.includes(c))
-    .sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0));
+    .sort(
+      (a, b) => Number(isIdColumn(a)) - Number(isIdColumn(b)) || (counts.get(b) ?? 0) - (counts.get(a) ?? 0),
+    );
   return { columns: [...preferred, ...rest].slice(0, MAX_COLUMNS), rows };
 }
 

@@ -1,7 +1,7 @@
 // Platform overview: connectors (status, drift, last sync), data assets and
-// shadow IT, read through the platform tools. Their data shapes are still
-// settling, so each section renders whatever list it finds and says plainly
-// when there is no live data.
+// shadow IT, read through the platform tools. Each section shows the columns
+// it knows that the data has (all of them when it knows none), and says
+// plainly when there is no live data.
 
 import type { ReactNode } from "react";
 import { HttpStatusError } from "../api/errors";
@@ -14,6 +14,7 @@ import { LiveDot, liveStateOf } from "../components/LiveDot";
 import { findRows } from "../components/tabular";
 import { useAsync } from "../components/useAsync";
 import { dateTime, relativeTime } from "../format";
+import { describeChange } from "./drift";
 
 interface Section {
   tool: string;
@@ -35,21 +36,29 @@ const SECTIONS: Section[] = [
     tool: "schema_drift_report",
     title: "Schema drift",
     listKeys: ["drift", "drifts", "changes", "connectors", "entities", "items"],
-    columns: ["connector", "connector_name", "entity", "change", "changes", "kind", "observed_at"],
+    columns: [
+      "connector",
+      "connector_name",
+      "entity",
+      "change",
+      "changes",
+      "pending_proposals",
+      "observed_at",
+    ],
     testId: "platform-drift",
   },
   {
     tool: "search_assets",
     title: "Data assets",
     listKeys: ["assets", "results", "items"],
-    columns: ["name", "kind", "system", "source", "owner", "pii", "sensitivity", "updated_at"],
+    columns: ["name", "qualified_name", "kind", "source", "sensitivity", "pii_kinds", "row_estimate"],
     testId: "platform-assets",
   },
   {
     tool: "list_shadow_it",
     title: "Shadow IT",
     listKeys: ["apps", "applications", "shadow_it", "items"],
-    columns: ["name", "category", "users", "risk", "sanctioned", "first_seen", "last_seen"],
+    columns: ["name", "category", "users", "spend_usd", "sources", "risk", "first_seen", "last_seen"],
     testId: "platform-shadow-it",
   },
 ];
@@ -83,6 +92,18 @@ function renderCell(column: string, value: unknown): ReactNode | undefined {
   }
   if (TIME_COLUMNS.test(column) && (typeof value === "string" || value === null)) {
     return <time title={dateTime(value)}>{relativeTime(value)}</time>;
+  }
+  if (column === "changes" && Array.isArray(value)) {
+    return (
+      <ul className="cell-list">
+        {value.map((change, i) => (
+          <li key={i}>{describeChange(change)}</li>
+        ))}
+      </ul>
+    );
+  }
+  if (column === "spend_usd" && typeof value === "number") {
+    return value.toLocaleString(undefined, { style: "currency", currency: "USD" });
   }
   return undefined;
 }
@@ -123,6 +144,7 @@ function ToolSection({ section }: { section: Section }) {
         <DataTable
           rows={rows}
           columns={section.columns}
+          onlyColumns
           caption={section.title}
           renderCell={renderCell}
           maxRows={25}

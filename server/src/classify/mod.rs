@@ -4,6 +4,7 @@
 //! tenant's row-level security and embedded once per change of the set.
 
 pub mod routes;
+pub mod tie_break;
 
 use knowledge::embed::Embedder;
 use personas::{
@@ -30,6 +31,8 @@ pub struct ClassifyService {
     classifier: OnceCell<Arc<Classifier>>,
     /// Each tenant's embedded exemplars, kept apart by tenant id.
     tenants: Mutex<HashMap<TenantId, (ExemplarVersion, Arc<TenantExemplars>)>>,
+    /// Asks the LLM when the classifier is unsure (only with an LLM configured).
+    tie_breaker: Option<tie_break::TieBreaker>,
 }
 
 /// A tenant exemplar as the API shows it.
@@ -48,7 +51,14 @@ impl ClassifyService {
             embedder,
             classifier: OnceCell::new(),
             tenants: Mutex::new(HashMap::new()),
+            tie_breaker: None,
         }
+    }
+
+    /// Lets the LLM settle unsure classifications.
+    pub fn with_tie_breaker(mut self, llm: crate::gateway::llm::LlmClient) -> ClassifyService {
+        self.tie_breaker = Some(tie_break::TieBreaker::new(llm));
+        self
     }
 
     /// The shared classifier, built from the persona files on first use.
@@ -73,10 +83,15 @@ impl ClassifyService {
     ) -> Result<Classification, ApiError> {
         let classifier = self.classifier().await?;
         let exemplars = self.tenant_exemplars(db, tenant, &classifier).await?;
-        classifier
+        let text = input.text;
+        let classification = classifier
             .classify(input, &exemplars)
             .await
-            .map_err(classify_error)
+            .map_err(classify_error)?;
+        Ok(match &self.tie_breaker {
+            Some(tie_breaker) => tie_breaker.settle(text, classification).await,
+            None => classification,
+        })
     }
 
     /// The tenant's exemplars, embedded; re-read only when they changed.

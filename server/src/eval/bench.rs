@@ -96,81 +96,8 @@ async fn bench(
     dataset: &Dataset,
     options: &BenchOptions<'_>,
 ) -> Result<()> {
-    let base: Vec<(String, String)> = dataset.passages().take(options.base).collect();
-    anyhow::ensure!(!base.is_empty(), "the data set has no passages");
-    let texts: Vec<String> = base.iter().map(|(_, text)| text.clone()).collect();
-
-    eprintln!("embedding {} base passages…", texts.len());
-    let started = Instant::now();
-    let vectors = service
-        .embedder()
-        .embed(&texts)
-        .await
-        .context("embedding the base passages")?;
-    let embed_secs = started.elapsed().as_secs_f64();
-    let docs = base
-        .iter()
-        .zip(&vectors)
-        .map(|((id, text), v)| document(id, text.clone(), Some(vec![v.clone()])))
-        .collect();
-    let stats = service.bulk_load(db, tenant, docs, |_| {}).await?;
-    let tokens: usize = texts.iter().map(|t| service.count_tokens(t)).sum();
-    println!(
-        "ingest (real embeddings): {} chunks, {} tokens: embed {:.1} s ({:.0} chunks/s, {:.0} tokens/s), write {:.1} s ({:.0} chunks/s); end to end {:.0} chunks/s",
-        stats.chunks,
-        tokens,
-        embed_secs,
-        stats.chunks as f64 / embed_secs,
-        tokens as f64 / embed_secs,
-        stats.write_secs,
-        stats.chunks as f64 / stats.write_secs,
-        stats.chunks as f64 / (embed_secs + stats.write_secs + stats.prepare_secs)
-    );
-
-    let mut rng = StdRng::seed_from_u64(7);
-    let mut written = stats.chunks;
-    let started = Instant::now();
-    let mut write_secs = 0.0;
-    let mut copy = 1;
-    while written < options.chunks {
-        let take = (options.chunks - written).min(base.len());
-        let docs: Vec<BulkDocument> = base
-            .iter()
-            .zip(&vectors)
-            .take(take)
-            .map(|((id, text), v)| {
-                document(
-                    &format!("{id}#copy{copy}"),
-                    format!("{text} (copy {copy})"),
-                    Some(vec![jitter(v, 0.02, &mut rng)]),
-                )
-            })
-            .collect();
-        let stats = service.bulk_load(db, tenant, docs, |_| {}).await?;
-        written += stats.chunks;
-        write_secs += stats.write_secs;
-        copy += 1;
-        eprint!("\rindexed {written}/{} chunks", options.chunks);
-    }
-    eprintln!();
-    if written > stats.chunks {
-        println!(
-            "replicated to {written} chunks in {:.0} s (write {:.0} chunks/s including HNSW and BM25 index upkeep)",
-            started.elapsed().as_secs_f64(),
-            (written - stats.chunks) as f64 / write_secs
-        );
-    }
-    let mut conn = db.pool().acquire().await?;
-    sqlx::query("vacuum analyze chunks")
-        .execute(&mut *conn)
-        .await
-        .ok();
-    sqlx::query("vacuum analyze chunk_terms")
-        .execute(&mut *conn)
-        .await
-        .ok();
-    drop(conn);
-
+    let written =
+        load_replicated(db, service, tenant, dataset, options.chunks, options.base).await?;
     let queries: Vec<String> = dataset.query_texts().collect();
     println!(
         "{:<14} {:>10} {:>10} {:>12} {:>12}   ({} queries x {} rounds, at {written} chunks)",
@@ -218,6 +145,94 @@ async fn bench(
     }
     println!("peak resident memory of aos: {}", peak_rss());
     Ok(())
+}
+
+/// Indexes `base_count` passages of `dataset` in `tenant`, embedded for real,
+/// then copies them (text with a copy marker, vector plus noise) until the
+/// index holds `chunks` chunks; prints ingest figures. Returns the chunks indexed.
+pub async fn load_replicated(
+    db: &Db,
+    service: &KnowledgeService,
+    tenant: TenantId,
+    dataset: &Dataset,
+    chunks: usize,
+    base_count: usize,
+) -> Result<usize> {
+    let base: Vec<(String, String)> = dataset.passages().take(base_count).collect();
+    anyhow::ensure!(!base.is_empty(), "the data set has no passages");
+    let texts: Vec<String> = base.iter().map(|(_, text)| text.clone()).collect();
+
+    eprintln!("embedding {} base passages…", texts.len());
+    let started = Instant::now();
+    let vectors = service
+        .embedder()
+        .embed(&texts)
+        .await
+        .context("embedding the base passages")?;
+    let embed_secs = started.elapsed().as_secs_f64();
+    let docs = base
+        .iter()
+        .zip(&vectors)
+        .map(|((id, text), v)| document(id, text.clone(), Some(vec![v.clone()])))
+        .collect();
+    let stats = service.bulk_load(db, tenant, docs, |_| {}).await?;
+    let tokens: usize = texts.iter().map(|t| service.count_tokens(t)).sum();
+    println!(
+        "ingest (real embeddings): {} chunks, {} tokens: embed {:.1} s ({:.0} chunks/s, {:.0} tokens/s), write {:.1} s ({:.0} chunks/s); end to end {:.0} chunks/s",
+        stats.chunks,
+        tokens,
+        embed_secs,
+        stats.chunks as f64 / embed_secs,
+        tokens as f64 / embed_secs,
+        stats.write_secs,
+        stats.chunks as f64 / stats.write_secs,
+        stats.chunks as f64 / (embed_secs + stats.write_secs + stats.prepare_secs)
+    );
+
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut written = stats.chunks;
+    let started = Instant::now();
+    let mut write_secs = 0.0;
+    let mut copy = 1;
+    while written < chunks {
+        let take = (chunks - written).min(base.len());
+        let docs: Vec<BulkDocument> = base
+            .iter()
+            .zip(&vectors)
+            .take(take)
+            .map(|((id, text), v)| {
+                document(
+                    &format!("{id}#copy{copy}"),
+                    format!("{text} (copy {copy})"),
+                    Some(vec![jitter(v, 0.02, &mut rng)]),
+                )
+            })
+            .collect();
+        let stats = service.bulk_load(db, tenant, docs, |_| {}).await?;
+        written += stats.chunks;
+        write_secs += stats.write_secs;
+        copy += 1;
+        eprint!("\rindexed {written}/{chunks} chunks");
+    }
+    eprintln!();
+    if written > stats.chunks {
+        println!(
+            "replicated to {written} chunks in {:.0} s (write {:.0} chunks/s including HNSW and BM25 index upkeep)",
+            started.elapsed().as_secs_f64(),
+            (written - stats.chunks) as f64 / write_secs
+        );
+    }
+    let mut conn = db.pool().acquire().await?;
+    sqlx::query("vacuum analyze chunks")
+        .execute(&mut *conn)
+        .await
+        .ok();
+    sqlx::query("vacuum analyze chunk_terms")
+        .execute(&mut *conn)
+        .await
+        .ok();
+    drop(conn);
+    Ok(written)
 }
 
 /// VmHWM from /proc/self/status.

@@ -74,6 +74,15 @@ impl EventBuffer {
     }
 }
 
+/// Whether anything is buffered for this owner's message.
+pub async fn exists(state: &AppState, owner: Owner, message_id: Uuid) -> bool {
+    let mut redis = state.redis.clone();
+    redis
+        .exists(key(state, owner, message_id))
+        .await
+        .unwrap_or(false)
+}
+
 /// Sends the events of `message_id` after `after_seq` to `out`, following the
 /// message until it ends (or `wait` passes without news). False when nothing
 /// is known about the message.

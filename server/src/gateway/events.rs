@@ -101,8 +101,11 @@ pub enum EventBody {
     #[serde(rename = "approval.decided")]
     ApprovalDecided {
         approval_id: Uuid,
+        /// `approve` or `reject`.
         decision: String,
         by: Option<Uuid>,
+        /// Where the approval ended: `executed`, `failed` or `rejected`.
+        status: tools::ApprovalStatus,
     },
     #[serde(rename = "text.delta")]
     TextDelta { text: String },
@@ -129,6 +132,16 @@ pub struct MessageEvent {
 impl MessageEvent {
     pub fn is_end(&self) -> bool {
         matches!(self.body, EventBody::MessageEnd { .. })
+    }
+}
+
+/// The decision an approval's status records: `approve` for one that was
+/// approved (and then executed or failed), `reject` for a rejected one.
+pub fn decision_of(status: tools::ApprovalStatus) -> &'static str {
+    match status {
+        tools::ApprovalStatus::Rejected => "reject",
+        tools::ApprovalStatus::Pending | tools::ApprovalStatus::Expired => "none",
+        _ => "approve",
     }
 }
 

@@ -3,7 +3,9 @@
 //! `model` names a persona (`aos-auto`, `aos-cto`, `aos-cro`, `aos-coo`,
 //! `aos-cfo`). Each request is one turn of a new conversation, answered from
 //! its last user message; what the pipeline did (classification, citations,
-//! tool calls, approvals) rides in the `aos` extension field.
+//! tool calls, approvals) rides in the `aos` extension field. A request may
+//! carry an `aos` field too: `{"aos": {"retrieval": false}}` skips retrieval
+//! for pass-through use, where the caller sends its own context.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -61,6 +63,22 @@ pub struct CompletionRequest {
     pub stream_options: Option<Value>,
     #[serde(default)]
     pub user: Option<String>,
+    /// Gateway options beyond OpenAI's fields.
+    #[serde(default)]
+    pub aos: Option<RequestExtension>,
+}
+
+/// The request's `aos` field.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestExtension {
+    /// `false`: answer without searching the tenant's documents (default `true`).
+    #[serde(default = "retrieval_default")]
+    pub retrieval: bool,
+}
+
+fn retrieval_default() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -113,8 +131,11 @@ async fn completions(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .unwrap_or_else(|| Uuid::new_v4().to_string());
+    let options = turn::TurnOptions {
+        retrieval: request.aos.as_ref().is_none_or(|aos| aos.retrieval),
+    };
     let (tx, mut rx) = mpsc::channel::<MessageEvent>(256);
-    let admitted = turn::start(
+    let admitted = turn::start_with(
         &state,
         &principal,
         ChatSend {
@@ -123,6 +144,7 @@ async fn completions(
             text,
             persona,
         },
+        options,
         tx.clone(),
     )
     .await?;

@@ -33,6 +33,16 @@ const CITATIONS: usize = 5;
 const MAX_TOOL_STEPS: usize = 4;
 const MAX_TOOL_LOOP: Duration = Duration::from_secs(90);
 
+/// Restores placeholders in every string of a JSON value.
+fn restore_strings(redactor: &Redactor, value: &mut Value) {
+    match value {
+        Value::String(text) => *text = redactor.restore(text),
+        Value::Array(items) => items.iter_mut().for_each(|v| restore_strings(redactor, v)),
+        Value::Object(map) => map.values_mut().for_each(|v| restore_strings(redactor, v)),
+        _ => {}
+    }
+}
+
 /// At most `max` bytes of `text`, cut on a character boundary.
 fn truncate(text: &str, max: usize) -> &str {
     if text.len() <= max {
@@ -79,11 +89,37 @@ impl Emitter {
     }
 }
 
+/// How a front door wants a turn run; the default is the full pipeline.
+#[derive(Debug, Clone, Copy)]
+pub struct TurnOptions {
+    /// Ground the answer in the tenant's documents. Off for pass-through use
+    /// of the OpenAI-compatible API (`"aos": {"retrieval": false}`), where the
+    /// caller brings its own context.
+    pub retrieval: bool,
+}
+
+impl Default for TurnOptions {
+    fn default() -> TurnOptions {
+        TurnOptions { retrieval: true }
+    }
+}
+
 /// Validates and admits a turn, then runs it in the background.
 pub async fn start(
     state: &AppState,
     principal: &Principal,
     send: ChatSend,
+    out: mpsc::Sender<MessageEvent>,
+) -> Result<Admitted, ApiError> {
+    start_with(state, principal, send, TurnOptions::default(), out).await
+}
+
+/// [`start`] with options other than the defaults.
+pub async fn start_with(
+    state: &AppState,
+    principal: &Principal,
+    send: ChatSend,
+    options: TurnOptions,
     out: mpsc::Sender<MessageEvent>,
 ) -> Result<Admitted, ApiError> {
     let gateway = &state.gateway;
@@ -168,6 +204,7 @@ pub async fn start(
             text: &text,
             client_msg_id: &client_msg_id,
             persona_hint: send.persona,
+            options,
             user_message_id,
             cancel: &cancel,
         };
@@ -188,6 +225,7 @@ struct Job<'a> {
     text: &'a str,
     client_msg_id: &'a str,
     persona_hint: Option<personas::Persona>,
+    options: TurnOptions,
     user_message_id: Uuid,
     cancel: &'a CancellationToken,
 }
@@ -313,10 +351,12 @@ impl Job<'_> {
 
         // Retrieve.
         let stage = Instant::now();
-        if !matches!(
-            classification.intent,
-            Intent::OutOfScope | Intent::PlatformHelp
-        ) {
+        if self.options.retrieval
+            && !matches!(
+                classification.intent,
+                Intent::OutOfScope | Intent::PlatformHelp
+            )
+        {
             let mut query = knowledge::search::SearchQuery::new(&redacted_question, CITATIONS);
             query.scope = definition.retrieval_scope();
             query.weights = definition.fusion;
@@ -458,8 +498,10 @@ impl Job<'_> {
                             .messages
                             .push(super::llm::ChatMessage::assistant_tool_calls(calls.clone()));
                         for call in calls {
-                            let arguments: Value =
+                            let mut arguments: Value =
                                 serde_json::from_str(&call.arguments).unwrap_or_else(|_| json!({}));
+                            // The model saw placeholders; the tool gets the real values.
+                            restore_strings(&redactor, &mut arguments);
                             let result = self
                                 .call_tool(emit, &ctx, &call.id, &call.name, arguments, outcome)
                                 .await;
@@ -623,7 +665,8 @@ impl Job<'_> {
                     Some(decided) => {
                         emit.emit(EventBody::ApprovalDecided {
                             approval_id: decided.id,
-                            decision: decided.status.as_str().to_owned(),
+                            decision: super::events::decision_of(decided.status).to_owned(),
+                            status: decided.status,
                             by: decided.decided_by.and_then(|a| a.columns().0),
                         })
                         .await;

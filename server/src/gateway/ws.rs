@@ -115,7 +115,7 @@ async fn connection(state: AppState, principal: Principal, socket: WebSocket) {
             } = event
             {
                 let frame = json!({"type": "approval.decided", "approval_id": approval_id,
-                    "decision": status.as_str(), "by": decided_by});
+                    "decision": super::events::decision_of(status), "status": status, "by": decided_by});
                 if platform_tx.try_send(Outgoing::Frame(frame)).is_err() {
                     break;
                 }
@@ -241,10 +241,14 @@ async fn handle(
         ClientMessage::Resume {
             message_id,
             after_seq,
-        } => {
-            state.gateway.mark_resumed(state, message_id).await;
-            spawn_replay(state, principal, message_id, after_seq, events.clone());
-        }
+        } => spawn_resume(
+            state,
+            principal,
+            message_id,
+            after_seq,
+            events.clone(),
+            out.clone(),
+        ),
         ClientMessage::ApprovalDecide {
             approval_id,
             decision,
@@ -262,6 +266,34 @@ async fn handle(
         }
     }
     None
+}
+
+/// A client's `resume`: known only to the message's owner; the turn is
+/// marked as followed again (so it outlives its first client), and a resume
+/// that finds nothing gets a `not_found` error.
+fn spawn_resume(
+    state: &AppState,
+    principal: &Principal,
+    message_id: uuid::Uuid,
+    after_seq: i64,
+    events: mpsc::Sender<MessageEvent>,
+    out: mpsc::Sender<Outgoing>,
+) {
+    let state = state.clone();
+    let owner = super::buffer::Owner::of(principal);
+    tokio::spawn(async move {
+        if !buffer::exists(&state, owner, message_id).await {
+            send_error(
+                &out,
+                "not_found",
+                format!("no message {message_id} to resume"),
+            )
+            .await;
+            return;
+        }
+        state.gateway.mark_resumed(&state, message_id).await;
+        buffer::replay(&state, owner, message_id, after_seq, &events, RESUME_WAIT).await;
+    });
 }
 
 fn spawn_replay(

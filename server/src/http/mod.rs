@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::classify::routes::router())
         .merge(crate::tools_api::router())
         .merge(crate::gateway::routes::router())
+        .merge(crate::slack::routes::router())
         .merge(crate::knowledge::routes::router(state.settings.upload_limit_bytes))
         .merge(docs::router())
         .fallback(ui::serve)
