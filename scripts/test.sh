@@ -10,6 +10,10 @@ if [ -z "${AOS_TEST_ADMIN_URL:-}" ]; then
     exit 1
 fi
 
+say "the official openai Python client (for the OpenAI-compatible API test)"
+AOS_OPENAI_PYTHON="$(bash scripts/python-openai.sh)"
+export AOS_OPENAI_PYTHON
+
 say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy"

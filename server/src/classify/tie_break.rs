@@ -114,3 +114,66 @@ impl TieBreaker {
             .find(|intent| reply.contains(intent.as_str()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::llm::LlmConfig;
+    use crate::gateway::llm::tests::upstream::{Reply, Upstream};
+    use personas::{Alternative, Persona};
+
+    fn unsure(confidence: f32) -> Classification {
+        Classification {
+            persona: Persona::Cfo,
+            persona_confidence: 0.8,
+            persona_runner_up: Persona::Cro,
+            intent: Intent::KnowledgeQuery,
+            confidence,
+            alternatives: vec![
+                Alternative {
+                    intent: Intent::AgentRun,
+                    confidence: 0.3,
+                },
+                Alternative {
+                    intent: Intent::PlatformHelp,
+                    confidence: 0.1,
+                },
+            ],
+            follow_up: false,
+        }
+    }
+
+    async fn breaker(replies: Vec<Reply>) -> (Upstream, TieBreaker) {
+        let upstream = Upstream::start(replies).await;
+        let llm = LlmClient::new(LlmConfig::new(upstream.base_url.clone(), "m".to_owned()))
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        (upstream, TieBreaker::new(llm))
+    }
+
+    #[tokio::test]
+    async fn an_unsure_intent_is_settled_by_the_llm_among_the_candidates() {
+        let (upstream, tie) = breaker(vec![Reply::Text(vec!["agent", "_run"])]).await;
+        let settled = tie.settle("how are we doing on spend?", unsure(0.35)).await;
+        assert_eq!(settled.intent, Intent::AgentRun);
+        assert!((settled.confidence - 0.3).abs() < 1e-6);
+        assert_eq!(settled.alternatives[0].intent, Intent::KnowledgeQuery);
+        let prompt = upstream.requests()[0].to_string();
+        assert!(
+            prompt.contains("agent_run") && !prompt.contains("out_of_scope"),
+            "{prompt}"
+        );
+    }
+
+    #[tokio::test]
+    async fn confident_answers_and_off_list_replies_stand() {
+        let (upstream, tie) = breaker(vec![Reply::Text(vec!["out_of_scope"])]).await;
+        let confident = tie.settle("x", unsure(0.9)).await;
+        assert_eq!(confident.intent, Intent::KnowledgeQuery);
+        assert!(
+            upstream.requests().is_empty(),
+            "a confident answer asks nobody"
+        );
+        let off_list = tie.settle("x", unsure(0.2)).await;
+        assert_eq!(off_list.intent, Intent::KnowledgeQuery);
+    }
+}

@@ -26,7 +26,7 @@ mod transport;
 mod wire;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use breaker::{BreakerConfig, BreakerPermit, BreakerState, CircuitBreaker};
 pub use client::{LlmClient, LlmConfig};

@@ -1,6 +1,6 @@
 //! The client against a local server speaking OpenAI's wire protocol.
 
-mod upstream;
+pub(crate) mod upstream;
 
 use std::time::{Duration, Instant};
 
