@@ -32,3 +32,6 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --workspace --no-fail-fast
 fi
+
+say "web UI end to end (Debian chromium driven by playwright-core, against the real aos)"
+bash scripts/ui-e2e.sh

@@ -8,7 +8,7 @@
 # Needs what scripts/test.sh prepares: the migrated template database
 # (scripts/prepare-test-db.sh) and a built `aos` (built here when missing).
 # Screenshots of every screen go to $AOS_UI_ARTIFACTS (default
-# ${AOS_CACHE_DIR:-/tmp}/ui-artifacts), emptied at the start of each run.
+# ${AOS_CACHE_DIR:-/tmp}/ui-artifacts); each run replaces the last one's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -28,7 +28,7 @@ fi
 
 chromium_bin="${AOS_CHROMIUM:-/usr/bin/chromium}"
 if [ ! -x "$chromium_bin" ]; then
-    if [ "$(id -u)" -ne 0 ]; then
+    if [ "$(id -u)" -ne 0 ] || [ "$chromium_bin" != /usr/bin/chromium ]; then
         echo "$chromium_bin is missing: install Debian's chromium (apt-get install chromium) as root" >&2
         exit 1
     fi
@@ -47,12 +47,13 @@ if [ ! -f chat-ui/dist/index.html ] ||
     [ -n "$(find chat-ui/src chat-ui/index.html chat-ui/public chat-ui/package-lock.json \
         -newer chat-ui/dist/index.html -print -quit 2>/dev/null)" ]; then
     say "web UI: production build"
-    (cd chat-ui && npm run build --silent >/dev/null)
+    (cd chat-ui && npm run build --silent)
 fi
 if [ ! -x "$AOS_BIN" ]; then
     say "building aos"
     cargo build -p server --bin aos
 fi
+say "UI e2e: testing $AOS_BIN (built $(date -r "$AOS_BIN" '+%F %T'))"
 
 run_id="$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 app_db="t_ui_$run_id"
@@ -135,8 +136,8 @@ if [ -z "$base" ]; then
     exit 1
 fi
 
-rm -rf "$artifacts"
 mkdir -p "$artifacts"
+rm -f "$artifacts"/*.png
 say "UI e2e: testing $base (screenshots: $artifacts)"
 status=0
 (cd chat-ui && node e2e/run.mjs "$base" "$artifacts" "${1:-}") || status=$?

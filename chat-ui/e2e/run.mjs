@@ -45,7 +45,21 @@ let passed = 0;
 let failed = 0;
 let shotNumber = 0;
 
+/** Whether the server still answers; a dead one fails the rest fast instead of by timeouts. */
+async function serverAnswers() {
+  try {
+    return (await fetch(new URL("/healthz", base), { signal: AbortSignal.timeout(5_000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
 for (const test of selected) {
+  if (!(await serverAnswers())) {
+    failed += 1;
+    console.log(`FAIL  ${test.name}\n      aos does not answer ${base}/healthz`);
+    continue;
+  }
   const context = await newContext(browser, base);
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);

@@ -557,3 +557,34 @@ async fn the_llm_may_call_tools_and_answers_from_their_results() {
     let second = requests[1]["messages"].as_array().unwrap();
     assert!(second.iter().any(|m| m["role"] == "tool"), "{second:?}");
 }
+
+#[tokio::test]
+async fn a_persona_the_user_picks_is_kept_whatever_the_question() {
+    let app = spawn_app().await;
+    let tenant = app.seed_tenant("Pinco").await;
+    let token = app.admin_token(&tenant).await;
+    let question = "How is our sales pipeline coverage for the enterprise segment this quarter?";
+    let auto = sse_turn(
+        &app,
+        &token,
+        json!({"client_msg_id": "p1", "text": question}),
+    )
+    .await;
+    let auto_persona =
+        auto.iter().find(|e| e["type"] == "classification").unwrap()["persona"].clone();
+    assert_eq!(
+        auto_persona, "cro",
+        "left alone, a pipeline question is the CRO's"
+    );
+    let pinned = sse_turn(
+        &app,
+        &token,
+        json!({"client_msg_id": "p2", "text": question, "persona": "cfo"}),
+    )
+    .await;
+    let classification = pinned
+        .iter()
+        .find(|e| e["type"] == "classification")
+        .unwrap();
+    assert_eq!(classification["persona"], "cfo");
+}

@@ -283,6 +283,8 @@ mod tests {
                 vector_rank: Some(1),
                 lexical_rank: None,
                 fused: 0.5,
+                vector_similarity: Some(0.7),
+                bm25: None,
             },
         }
     }

@@ -25,6 +25,12 @@ pub struct CitationScores {
     pub vector_rank: Option<i64>,
     pub lexical_rank: Option<i64>,
     pub fused: f64,
+    /// Cosine similarity to the question, when the vector half found it.
+    #[serde(default)]
+    pub vector_similarity: Option<f64>,
+    /// BM25 score, when the lexical half found it.
+    #[serde(default)]
+    pub bm25: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -326,6 +326,12 @@ impl Job<'_> {
             )
             .await?;
         outcome.timings.classify = millis(stage);
+        // A persona the user picked for this turn is a pin, not a hint: the
+        // classifier still decides the intent (and may be unsure of it).
+        let mut classification = classification;
+        if let Some(pinned) = self.persona_hint {
+            classification.persona = pinned;
+        }
         outcome.persona = Some(classification.persona);
         outcome.intent = Some(classification.intent);
         outcome.confidence = Some(classification.confidence);
@@ -376,6 +382,8 @@ impl Job<'_> {
                         vector_rank: hit.scores.vector_rank,
                         lexical_rank: hit.scores.lexical_rank,
                         fused: hit.scores.fused,
+                        vector_similarity: hit.scores.vector_similarity,
+                        bm25: hit.scores.bm25,
                     },
                 })
                 .collect();

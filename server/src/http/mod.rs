@@ -10,6 +10,7 @@ mod ui;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, StatusCode};
 use axum::response::Response;
+use axum::serve::ListenerExt;
 use axum::{Router, middleware};
 use std::any::Any;
 use tokio::net::TcpListener;
@@ -72,6 +73,13 @@ fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
 
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
 pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()> {
+    // Streamed events are small writes: with Nagle's algorithm each would wait
+    // for the client's (delayed, up to 40 ms) ACK of the one before.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -171,6 +171,7 @@ pub fn question_text(text: &str) -> String {
 }
 
 async fn handle(state: AppState, workspace: Arc<Workspace>, event_id: String, event: ChatEvent) {
+    let slot = state.slack.setup_slot().await;
     let (Some(user), Some(channel), Some(ts)) = (event.user, event.channel, event.ts) else {
         return;
     };
@@ -213,7 +214,7 @@ async fn handle(state: AppState, workspace: Arc<Workspace>, event_id: String, ev
         // `event_id` is at most 64 characters: within the gateway's 100.
         client_msg_id: format!("slack:{event_id}"),
     };
-    reply::answer(&state, &workspace, question, destination).await;
+    reply::answer(&state, &workspace, question, destination, slot).await;
 }
 
 #[cfg(test)]

@@ -41,6 +41,9 @@ use seal::{Field, SecretBox};
 pub const DEFAULT_API_BASE: &str = "https://slack.com/api";
 /// How long a workspace read from the database is reused for signature checks.
 const CACHE_TTL: Duration = Duration::from_secs(5);
+/// Questions being set up at once (user lookup, placeholder, admission): a
+/// burst of events is acknowledged at full speed and worked off behind it.
+const SETUP_SLOTS: usize = 16;
 
 /// Process-wide Slack state: the key for secrets, the HTTP client, and a
 /// short-lived cache of workspaces (the acknowledgement path stays fast).
@@ -48,6 +51,7 @@ pub struct Slack {
     pub secrets: SecretBox,
     pub http: reqwest::Client,
     cache: Mutex<HashMap<String, (Instant, Arc<Workspace>)>>,
+    setup: Arc<tokio::sync::Semaphore>,
 }
 
 /// A registered workspace with its secrets opened.
@@ -109,7 +113,14 @@ impl Slack {
             secrets: SecretBox::from_master_secret(master),
             http,
             cache: Mutex::new(HashMap::new()),
+            setup: Arc::new(tokio::sync::Semaphore::new(SETUP_SLOTS)),
         })
+    }
+
+    /// A slot to set a question up in; held until its turn is admitted (not
+    /// while it streams or waits for an approval).
+    pub async fn setup_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        Arc::clone(&self.setup).acquire_owned().await.ok()
     }
 
     /// The workspace of `team_id`, with its secrets opened; `None` when no

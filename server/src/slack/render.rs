@@ -379,6 +379,8 @@ mod tests {
                 vector_rank: None,
                 lexical_rank: None,
                 fused: 1.0,
+                vector_similarity: None,
+                bm25: None,
             },
         };
         let citations = [citation(1), citation(2)];

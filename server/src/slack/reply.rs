@@ -8,7 +8,7 @@
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::time::Instant;
 use uuid::Uuid;
 
@@ -49,6 +49,7 @@ pub async fn answer(
     workspace: &Workspace,
     question: Question<'_>,
     destination: Destination,
+    slot: Option<OwnedSemaphorePermit>,
 ) {
     let mut out = Output {
         state,
@@ -56,7 +57,7 @@ pub async fn answer(
         destination,
         placeholder: None,
     };
-    if let Err(e) = run(state, workspace, question, &mut out).await {
+    if let Err(e) = run(state, workspace, question, &mut out, slot).await {
         tracing::warn!(error = %e, team_id = workspace.team_id, "cannot answer in Slack");
     }
 }
@@ -163,6 +164,7 @@ async fn run(
     workspace: &Workspace,
     question: Question<'_>,
     out: &mut Output<'_>,
+    slot: Option<OwnedSemaphorePermit>,
 ) -> Result<(), SlackError> {
     let thread = match &out.destination {
         Destination::Thread { channel, thread_ts } => Some((channel.clone(), thread_ts.clone())),
@@ -209,6 +211,7 @@ async fn run(
             return out.show(&render::final_answer("", &meta), true).await;
         }
     };
+    drop(slot);
     if admitted.repeated {
         // Another delivery of the same Slack event already started this turn.
         return Ok(());

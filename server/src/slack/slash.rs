@@ -84,13 +84,14 @@ pub async fn receive(
         command.command.clone()
     };
     tokio::spawn(async move {
+        let slot = state.slack.setup_slot().await;
         let question = Question {
             principal: &principal,
             text,
             client_msg_id,
         };
         let destination = Destination::ResponseUrl(command.response_url);
-        reply::answer(&state, &workspace, question, destination).await;
+        reply::answer(&state, &workspace, question, destination, slot).await;
     });
     Ok(ephemeral(format!(
         ":hourglass_flowing_sand: Working on it… (`{name}`); the answer will replace this message."

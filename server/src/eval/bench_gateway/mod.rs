@@ -80,7 +80,7 @@ pub struct GatewayArgs {
     #[arg(long, default_value_t = 1_000)]
     pub sessions: usize,
     /// Chunks of each streamed answer in the WebSocket sessions.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 100)]
     pub session_chunks: usize,
     /// Milliseconds between those chunks, so the sessions overlap.
     #[arg(long, default_value_t = 250)]
