@@ -1249,6 +1249,44 @@ async fn unsigned_forged_or_malformed_requests_are_refused_and_change_nothing() 
         .await
         .unwrap();
     assert_eq!(expect_error(res, 404).await, "not_found");
+    // The command line links users too; the admin API lists the links.
+    let tenant_id = setup.tenant.id.to_string();
+    let linked: Uuid = aos(
+        &app,
+        &[
+            "slack",
+            "map-user",
+            "--tenant",
+            &tenant_id,
+            "--team-id",
+            TEAM,
+            "--slack-user",
+            "U0CLI",
+            "--email",
+            &setup.tenant.admin_email,
+        ],
+    )
+    .await
+    .parse()
+    .unwrap();
+    let links = expect_json(
+        app.client
+            .get(app.url("/api/v1/slack/users"))
+            .bearer_auth(&setup.admin)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let cli_link = links["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["slack_user_id"] == "U0CLI")
+        .unwrap();
+    assert_eq!(cli_link["user_id"], linked.to_string());
+    assert_eq!(cli_link["email"], setup.tenant.admin_email.as_str());
     // Nor can a Slack user be linked to another tenant's user.
     let other_admin = app.admin_token(&other).await;
     let me = expect_json(

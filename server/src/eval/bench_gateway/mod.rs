@@ -342,7 +342,10 @@ async fn run_ws(
     key: &str,
     args: &GatewayArgs,
 ) -> report::Density {
-    let mut density = report::Density::default();
+    let mut density = report::Density {
+        connections_before: server.client_connections(),
+        ..report::Density::default()
+    };
     let limit = open_files_limit().unwrap_or(1024);
     let idle = args
         .idle_connections
@@ -373,7 +376,17 @@ async fn run_ws(
             .map_err(|e| format!("{e:#}")),
     );
     mock.set_shape(args.chunks, Duration::ZERO);
-    density.fds_after = server.open_fds();
+    // Every client closed its connection: the server should have let go.
+    let closed = Instant::now();
+    density.connections_after = server.client_connections();
+    while closed.elapsed() < Duration::from_secs(30)
+        && server.client_connections().unwrap_or(0) > density.connections_before.unwrap_or(0)
+    {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    density.connections_settled = server
+        .client_connections()
+        .map(|n| (n, closed.elapsed().as_secs_f64()));
     density
 }
 

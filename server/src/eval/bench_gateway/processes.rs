@@ -64,11 +64,47 @@ impl AosServer {
         status_kib(self.pid, "VmRSS:")
     }
 
-    /// Open file descriptors of the server process.
-    pub fn open_fds(&self) -> Option<usize> {
-        std::fs::read_dir(format!("/proc/{}/fd", self.pid))
-            .ok()
-            .map(|d| d.count())
+    /// Connections clients hold to the server (TCP sockets of the process on
+    /// its listening port, other than the listener), from /proc.
+    pub fn client_connections(&self) -> Option<usize> {
+        let port: u16 = self.base_url.rsplit(':').next()?.parse().ok()?;
+        let inodes: std::collections::HashSet<String> =
+            std::fs::read_dir(format!("/proc/{}/fd", self.pid))
+                .ok()?
+                .filter_map(|entry| {
+                    let target = std::fs::read_link(entry.ok()?.path()).ok()?;
+                    let target = target.to_str()?;
+                    Some(
+                        target
+                            .strip_prefix("socket:[")?
+                            .strip_suffix(']')?
+                            .to_owned(),
+                    )
+                })
+                .collect();
+        let mut count = 0;
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            let Ok(text) = std::fs::read_to_string(table) else {
+                continue;
+            };
+            for line in text.lines().skip(1) {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let (Some(local), Some(state), Some(inode)) =
+                    (fields.get(1), fields.get(3), fields.get(9))
+                else {
+                    continue;
+                };
+                let local_port = local
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| u16::from_str_radix(p, 16).ok());
+                // 0A is LISTEN.
+                if local_port == Some(port) && *state != "0A" && inodes.contains(*inode) {
+                    count += 1;
+                }
+            }
+        }
+        Some(count)
     }
 
     /// Asks it to stop (SIGTERM), then kills it after 10 s.

@@ -43,7 +43,12 @@ pub struct Density {
     pub idle: Option<Result<IdleReport, String>>,
     pub streaming: Option<Result<StreamingReport, String>>,
     pub notes: Vec<String>,
-    pub fds_after: Option<usize>,
+    /// Client connections the server held before the WebSocket benchmarks.
+    pub connections_before: Option<usize>,
+    /// Right after the clients closed theirs.
+    pub connections_after: Option<usize>,
+    /// Once back at `connections_before` (or after 30 s), and when.
+    pub connections_settled: Option<(usize, f64)>,
 }
 
 pub struct Report {
@@ -292,8 +297,14 @@ impl Report {
             Some(Err(e)) => println!("| streaming sessions | failed: {e} |"),
             None => {}
         }
-        if let Some(fds) = d.fds_after {
-            println!("| server open files afterwards | {fds} |");
+        if let (Some(before), Some(after), Some((settled, secs))) = (
+            d.connections_before,
+            d.connections_after,
+            d.connections_settled,
+        ) {
+            println!(
+                "| client connections the server holds: before, as the clients closed, {secs:.0} s later | {before}, {after}, {settled} |"
+            );
         }
     }
 }
