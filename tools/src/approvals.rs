@@ -106,6 +106,7 @@ impl Approved {
 #[derive(sqlx::FromRow)]
 struct ApprovalRow {
     id: Uuid,
+    idempotency_key: Option<String>,
     action: String,
     arguments: Value,
     summary: String,
@@ -126,7 +127,7 @@ struct ApprovalRow {
 
 /// The columns of an [`ApprovalRow`], with `expired` worked out from the clock.
 macro_rules! columns {
-    () => { "id, action, arguments, summary, requested_by_user, requested_by_key, decide_role,
+    () => { "id, idempotency_key, action, arguments, summary, requested_by_user, requested_by_key, decide_role,
     case when status = 'pending' and expires_at <= now() then 'expired' else status end as status,
     expires_at, decided_by_user, decided_by_key, decided_at, comment, result, error, conversation_id, created_at"
     };
@@ -223,6 +224,19 @@ pub(crate) async fn create_or_find(
     .bind(&hash)
     .fetch_one(&mut *conn)
     .await?;
+    // The same pending request arrived with a key of its own: remember the
+    // key on that approval, so a retry with it finds it even once decided.
+    if let Some(key) = new.idempotency_key
+        && existing.idempotency_key.is_none()
+    {
+        sqlx::query(
+            "update approvals set idempotency_key = $2 where id = $1 and idempotency_key is null",
+        )
+        .bind(existing.id)
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok((existing.into(), false))
 }
 
