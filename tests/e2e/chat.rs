@@ -481,6 +481,44 @@ async fn the_openai_compatible_api_answers_with_an_api_key() {
     assert!(!content.is_empty());
     assert!(chunks.last().unwrap()["choices"][0]["finish_reason"] == "stop");
 
+    // Earlier messages in the request become the conversation's history.
+    let follow_up = expect_json(
+        app.client
+            .post(app.url("/v1/chat/completions"))
+            .bearer_auth(&key)
+            .json(&json!({"model": "aos-cfo", "messages": [
+                {"role": "user", "content": "What counts as a cloud spend anomaly?"},
+                {"role": "assistant", "content": "A day 30% over the trailing average."},
+                {"role": "user", "content": "and who reviews them?"}]}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let conversation = follow_up["aos"]["conversation_id"].as_str().unwrap();
+    let detail = expect_json(
+        app.client
+            .get(app.url(&format!("/api/v1/conversations/{conversation}")))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let roles: Vec<&str> = detail["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["user", "assistant", "user", "assistant"]);
+    assert_eq!(
+        detail["messages"][0]["text"],
+        "What counts as a cloud spend anomaly?"
+    );
+
     // Bad input: unknown model, no user message, no key.
     let res = app
         .client

@@ -117,15 +117,19 @@ async fn completions(
                 request.model
             ))
         })?;
-    let text = request
+    let last_user = request
         .messages
         .iter()
-        .rev()
-        .find(|m| m.role == "user")
-        .and_then(|m| m.content.as_ref())
+        .rposition(|m| m.role == "user")
+        .ok_or_else(|| ApiError::Validation("`messages` has no user message with text".into()))?;
+    let text = request.messages[last_user]
+        .content
+        .as_ref()
         .map(text_of)
         .filter(|t| !t.trim().is_empty())
         .ok_or_else(|| ApiError::Validation("`messages` has no user message with text".into()))?;
+    let conversation_id =
+        keep_history(&state, &principal, &request.messages[..last_user], &text).await?;
     let client_msg_id = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -139,7 +143,7 @@ async fn completions(
         &state,
         &principal,
         ChatSend {
-            conversation_id: None,
+            conversation_id,
             client_msg_id,
             text,
             persona,
@@ -220,6 +224,40 @@ async fn completions(
         "aos": extension.into_value(admitted.conversation_id, admitted.message_id),
     }))
     .into_response())
+}
+
+/// Earlier messages kept from one request.
+const MAX_HISTORY: usize = 50;
+
+/// The client's earlier user and assistant messages become the history of a
+/// new conversation, so follow-ups are understood; `None` when there are none.
+async fn keep_history(
+    state: &AppState,
+    principal: &Principal,
+    earlier: &[IncomingMessage],
+    question: &str,
+) -> Result<Option<Uuid>, ApiError> {
+    let turns: Vec<(&str, String)> = earlier
+        .iter()
+        .filter(|m| m.role == "user" || m.role == "assistant")
+        .filter_map(|m| Some((m.role.as_str(), m.content.as_ref().map(text_of)?)))
+        .filter(|(_, text)| !text.trim().is_empty())
+        .collect();
+    if turns.is_empty() {
+        return Ok(None);
+    }
+    let limit = state.gateway.limits.max_text_chars;
+    let start = turns.len().saturating_sub(MAX_HISTORY);
+    let mut tx = state.db.tenant(principal.tenant).await?;
+    let id = Uuid::new_v4();
+    let title: String = question.chars().take(80).collect();
+    super::store::create(&mut tx, id, principal.actor(), &title).await?;
+    for (role, text) in &turns[start..] {
+        let text: String = text.chars().take(limit).collect();
+        super::store::add_history_message(&mut tx, id, role, &text).await?;
+    }
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(Some(id))
 }
 
 fn finish_name(reason: super::events::FinishReason) -> String {

@@ -135,6 +135,27 @@ pub async fn add_user_message(
     Ok(())
 }
 
+/// A message a client already had (an OpenAI-style request carries the whole
+/// conversation): kept as history, in order, without pipeline details.
+pub async fn add_history_message(
+    tx: &mut TenantTx,
+    conversation: Uuid,
+    role: &str,
+    text: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into messages (id, tenant_id, conversation_id, role, text, created_at)
+         values ($1, app_current_tenant(), $2, $3, $4, clock_timestamp())",
+    )
+    .bind(Uuid::new_v4())
+    .bind(conversation)
+    .bind(role)
+    .bind(text)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Everything recorded about an assistant message.
 pub struct AssistantRecord<'a> {
     pub id: Uuid,
