@@ -48,8 +48,9 @@ pub struct GatewayArgs {
     /// installs it). Without it the LiteLLM column says so.
     #[arg(long)]
     pub litellm: Option<PathBuf>,
-    /// LiteLLM proxy worker processes.
-    #[arg(long, default_value_t = 1)]
+    /// LiteLLM proxy worker processes (one per core, as LiteLLM advises;
+    /// aos uses every core too).
+    #[arg(long, default_value_t = 2)]
     pub litellm_workers: usize,
     /// Chunks of text in each mock answer.
     #[arg(long, default_value_t = 16)]
@@ -71,7 +72,7 @@ pub struct GatewayArgs {
     )]
     pub rates: Vec<f64>,
     /// Seconds at each rate.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 10.0)]
     pub rate_seconds: f64,
     /// Idle WebSocket connections held at once.
     #[arg(long, default_value_t = 10_000)]
@@ -179,21 +180,28 @@ async fn bench(
         ("OPENAI_API_KEY", "not-used".to_owned()),
         ("AOS_LLM_MODEL", upstream::MODEL.to_owned()),
         ("AOS_REDIS_PREFIX", prefix.to_owned()),
-        ("AOS_WORKERS", "0".to_owned()),
         ("AOS_CHAT_RATE_PER_USER", unlimited.clone()),
         ("AOS_CHAT_RATE_PER_TENANT", unlimited),
         ("AOS_LOG", "warn".to_owned()),
     ];
-    let server = AosServer::start(&env, &work.join("aos.log")).await?;
-    eprintln!(
-        "aos serve (release: {}) at {}",
-        !cfg!(debug_assertions),
-        server.base_url
-    );
-    let litellm = if !args.runs("overhead") {
-        None
-    } else {
-        Some(match &args.litellm {
+    // Each part gets a fresh server, so none inherits another's memory,
+    // connections or backlog.
+    let start_server = |part: &'static str| {
+        let log = work.join(format!("aos-{part}.log"));
+        let env = &env;
+        async move {
+            let server = AosServer::start(env, &log).await?;
+            eprintln!(
+                "{part}: aos serve (release build: {}) at {}",
+                !cfg!(debug_assertions),
+                server.base_url
+            );
+            Ok::<_, anyhow::Error>(server)
+        }
+    };
+    let mut report = Report::new(args);
+    if args.runs("overhead") {
+        let litellm = match &args.litellm {
             None => {
                 Err("not run: no --litellm given (scripts/bench-gateway.sh installs it)".to_owned())
             }
@@ -203,41 +211,45 @@ async fn bench(
                     .await
                     .map_err(|e| format!("not run: LiteLLM did not start: {e:#}"))
             }
-        })
-    };
-    if let Some(Err(why)) = &litellm {
-        eprintln!("LiteLLM {why}");
+        };
+        if let Err(why) = &litellm {
+            eprintln!("LiteLLM {why}");
+            report.litellm_note = Some(why.clone());
+        }
+        let server = start_server("overhead").await;
+        let proxy = litellm.as_ref().ok();
+        report.overhead = Some(match &server {
+            Ok(server) => run_overhead(server, proxy, mock, &key, args).await,
+            Err(e) => report::Overhead::failed(format!("{e:#}")),
+        });
+        if let Ok(proxy) = litellm {
+            proxy.stop().await;
+        }
+        if let Ok(server) = server {
+            server.stop().await;
+        }
     }
-    let mut report = Report::new(
-        args,
-        litellm.as_ref().and_then(|l| l.as_ref().err().cloned()),
-    );
-    let result = async {
-        if args.runs("overhead") {
-            let proxy = litellm.as_ref().and_then(|l| l.as_ref().ok());
-            report.overhead = Some(run_overhead(&server, proxy, mock, &key, args).await);
+    if args.runs("ws") {
+        let server = start_server("ws").await;
+        report.ws = Some(match &server {
+            Ok(server) => run_ws(server, mock, &key, args).await,
+            Err(e) => report::Density::failed(format!("{e:#}")),
+        });
+        if let Ok(server) = server {
+            server.stop().await;
         }
-        if args.runs("ws") {
-            report.ws = Some(run_ws(&server, mock, &key, args).await);
-        }
-        if args.runs("pipeline") {
-            report.pipeline = Some(match &args.dataset {
-                None => Err("not run: no --dataset given".to_owned()),
-                Some(dataset) => run_pipeline(settings, db, tenant, &server, &key, dataset, args)
-                    .await
-                    .map_err(|e| format!("{e:#}")),
-            });
-        }
-        Ok::<_, anyhow::Error>(())
     }
-    .await;
+    if args.runs("pipeline") {
+        report.pipeline = Some(match &args.dataset {
+            None => Err("not run: no --dataset given".to_owned()),
+            Some(dataset) => run_pipeline(settings, db, tenant, &start_server, &key, dataset, args)
+                .await
+                .map_err(|e| format!("{e:#}")),
+        });
+    }
     report.upstream_requests = mock.requests();
     report.print();
-    if let Some(Ok(proxy)) = litellm {
-        proxy.stop().await;
-    }
-    server.stop().await;
-    result
+    Ok(())
 }
 
 async fn run_overhead(
@@ -309,6 +321,7 @@ async fn run_overhead(
         (args.concurrency, args.concurrent_requests),
     ] {
         for target in &targets {
+            tokio::time::sleep(overhead::SETTLE).await;
             eprintln!(
                 "overhead: {} at {concurrency} stream(s), {total} requests…",
                 target.name
@@ -390,24 +403,36 @@ async fn run_ws(
     density
 }
 
-async fn run_pipeline(
+async fn run_pipeline<F, Fut>(
     settings: &Settings,
     db: &Db,
     tenant: TenantId,
-    server: &AosServer,
+    start_server: &F,
     key: &str,
     dataset: &std::path::Path,
     args: &GatewayArgs,
-) -> Result<pipeline::PipelineReport> {
+) -> Result<pipeline::PipelineReport>
+where
+    F: Fn(&'static str) -> Fut,
+    Fut: std::future::Future<Output = Result<AosServer>>,
+{
     eprintln!("pipeline: building a {}-chunk index…", args.index_chunks);
     let service = crate::knowledge::KnowledgeService::from_settings(settings)?;
-    let options = pipeline::PipelineOptions {
-        dataset,
-        chunks: args.index_chunks,
-        base: args.base,
-        turns: args.turns,
-    };
-    pipeline::run(db, &service, tenant, &server.base_url, key, &options).await
+    let dataset = crate::eval::retrieval::Dataset::load(dataset)?;
+    let chunks = crate::eval::bench::load_replicated(
+        db,
+        &service,
+        tenant,
+        &dataset,
+        args.index_chunks,
+        args.base,
+    )
+    .await?;
+    drop(service);
+    let server = start_server("pipeline").await?;
+    let outcome = pipeline::run(&server.base_url, key, &dataset, chunks, args.turns).await;
+    server.stop().await;
+    outcome
 }
 
 /// The soft limit on open files of this process (`Max open files`).

@@ -19,6 +19,8 @@ pub const ADDED_P99_LIMIT_MS: f64 = 5.0;
 const GIVE_UP_MS: f64 = 1_000.0;
 /// Requests in flight beyond which an open-loop run stops sending.
 const MAX_IN_FLIGHT: usize = 2_000;
+/// A pause before each run, so none starts in the wake of the one before.
+pub const SETTLE: Duration = Duration::from_secs(2);
 
 /// Latencies of one column at one load.
 #[derive(Debug, Clone)]
@@ -176,6 +178,7 @@ pub async fn rate_sweep(
         if gave_up.iter().all(|g| *g) {
             break;
         }
+        tokio::time::sleep(SETTLE).await;
         let base = open_loop(client, direct, expected, rate, seconds).await;
         let base_p99 = base.ttlb.p99;
         eprintln!(
@@ -193,6 +196,7 @@ pub async fn rate_sweep(
             if gave_up[i] {
                 continue;
             }
+            tokio::time::sleep(SETTLE).await;
             let run = open_loop(client, proxy, expected, rate, seconds).await;
             let point = RatePoint {
                 rate,
