@@ -48,6 +48,14 @@ impl Principal {
         }
     }
 
+    /// The id of the user or API key: who owns conversations and counts
+    /// against rate limits.
+    pub fn subject_id(&self) -> Uuid {
+        match self.subject {
+            Subject::User(id) | Subject::ApiKey(id) => id,
+        }
+    }
+
     pub fn user_id(&self) -> Option<Uuid> {
         match self.subject {
             Subject::User(id) => Some(id),

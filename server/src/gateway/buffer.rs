@@ -31,10 +31,7 @@ pub struct Owner {
 
 impl Owner {
     pub fn of(principal: &crate::auth::Principal) -> Owner {
-        let subject = match principal.actor() {
-            tools::Actor::User(id) | tools::Actor::ApiKey(id) => id,
-            tools::Actor::System => Uuid::nil(),
-        };
+        let subject = principal.subject_id();
         Owner {
             tenant: principal.tenant.0,
             subject,

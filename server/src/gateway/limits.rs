@@ -17,10 +17,7 @@ impl Limits {
     pub async fn check(&self, state: &AppState, principal: &Principal) -> Result<(), ApiError> {
         let window = chrono::Utc::now().timestamp() / 60;
         let prefix = &state.settings.redis_prefix;
-        let subject = match principal.actor() {
-            tools::Actor::User(id) | tools::Actor::ApiKey(id) => id.to_string(),
-            tools::Actor::System => "system".into(),
-        };
+        let subject = principal.subject_id();
         let user_key = format!("{prefix}rate:u:{subject}:{window}");
         let tenant_key = format!("{prefix}rate:t:{}:{window}", principal.tenant);
         let mut redis = state.redis.clone();

@@ -133,10 +133,7 @@ impl Gateway {
         conversation_id: Uuid,
         message_id: Uuid,
     ) -> Result<Option<(Uuid, Uuid)>, ApiError> {
-        let subject = match principal.actor() {
-            tools::Actor::User(id) | tools::Actor::ApiKey(id) => id,
-            tools::Actor::System => Uuid::nil(),
-        };
+        let subject = principal.subject_id();
         let key = format!(
             "{}idem:{}:{subject}:{client_msg_id}",
             state.settings.redis_prefix, principal.tenant

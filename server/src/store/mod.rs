@@ -89,12 +89,7 @@ impl Db {
 
     /// Begins a transaction that sees only `tenant`'s rows.
     pub async fn tenant(&self, tenant: TenantId) -> Result<TenantTx, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("select set_config('app.tenant_id', $1, true)")
-            .bind(tenant.0.to_string())
-            .execute(&mut *tx)
-            .await?;
-        Ok(tx)
+        Ok(tools::begin_tenant(&self.pool, tenant.0).await?)
     }
 
     /// The tenant that owns a login email or an API key prefix, if any.
