@@ -597,6 +597,133 @@ async fn the_llm_may_call_tools_and_answers_from_their_results() {
 }
 
 #[tokio::test]
+async fn a_pass_through_request_is_not_classified_grounded_or_routed_but_keeps_its_tools() {
+    use e2e::fake_openai::{FakeOpenAi, Reply};
+    let fake = FakeOpenAi::start(vec![Reply::text(&["Straight from the model."])]).await;
+    let app = e2e::spawn_app_with(e2e::AppOptions {
+        env: vec![
+            ("OPENAI_BASE_URL".into(), fake.base_url.clone()),
+            ("AOS_LLM_MODEL".into(), "fake-model".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let tenant = app.seed_tenant("Passco").await;
+    let token = app.admin_token(&tenant).await;
+    let key = app.api_key(&token, "analyst").await;
+    // A question a confident intent would route to a connector tool.
+    let question = "Which of our data connectors are failing right now?";
+    let request = |aos: Value| {
+        let mut body = json!({"model": "aos-coo",
+            "messages": [{"role": "user", "content": question}]});
+        if !aos.is_null() {
+            body["aos"] = aos;
+        }
+        app.client
+            .post(app.url("/v1/chat/completions"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+
+    let reply = expect_json(
+        request(json!({"retrieval": false, "routing": false}))
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(
+        reply["choices"][0]["message"]["content"],
+        "Straight from the model."
+    );
+    assert!(reply["aos"]["classification"].is_null(), "{reply}");
+    let none = |v: &Value| v.as_array().is_none_or(Vec::is_empty);
+    assert!(none(&reply["aos"]["citations"]), "{reply}");
+    assert!(none(&reply["aos"]["tool_calls"]), "{reply}");
+    let upstream = fake.requests();
+    assert_eq!(upstream.len(), 1, "one round, no tie-break: {upstream:?}");
+    assert!(
+        upstream[0]["tools"].as_array().is_some_and(|t| t
+            .iter()
+            .any(|t| t["function"]["name"] == "connector_health")),
+        "the model keeps the persona's tools: {}",
+        upstream[0]["tools"]
+    );
+    let system = upstream[0]["messages"][0]["content"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        system.contains("COO") || system.contains("operations"),
+        "{system}"
+    );
+    let conversation = reply["aos"]["conversation_id"].as_str().unwrap();
+    let detail = expect_json(
+        app.client
+            .get(app.url(&format!("/api/v1/conversations/{conversation}")))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let recorded = &detail["messages"][1];
+    assert_eq!(recorded["persona"], "coo");
+    assert!(recorded["intent"].is_null(), "{recorded}");
+
+    // The same question with the defaults is classified and routed.
+    let routed = expect_json(request(Value::Null).await.unwrap(), 200).await;
+    assert_eq!(
+        routed["aos"]["classification"]["intent"],
+        "connector_status"
+    );
+    assert!(
+        routed["aos"]["tool_calls"]
+            .as_array()
+            .is_some_and(|calls| !calls.is_empty()),
+        "{routed}"
+    );
+}
+
+#[tokio::test]
+async fn a_pass_through_turn_whose_llm_is_down_is_classified_for_the_composer() {
+    let endpoint = e2e::fake_openai::refusing_endpoint().await;
+    let app = e2e::spawn_app_with(e2e::AppOptions {
+        env: vec![
+            ("OPENAI_BASE_URL".into(), endpoint),
+            ("AOS_LLM_MODEL".into(), "down-model".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let tenant = app.seed_tenant("Passdown").await;
+    let token = app.admin_token(&tenant).await;
+    let key = app.api_key(&token, "analyst").await;
+    let reply = expect_json(
+        app.client
+            .post(app.url("/v1/chat/completions"))
+            .bearer_auth(&key)
+            .json(
+                &json!({"model": "aos-cfo", "aos": {"retrieval": false, "routing": false},
+                "messages": [{"role": "user", "content": "hello, what can you do?"}]}),
+            )
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let answer = reply["choices"][0]["message"]["content"].as_str().unwrap();
+    assert!(answer.contains("language model is unavailable"), "{answer}");
+    assert_eq!(reply["aos"]["classification"]["persona"], "cfo");
+    assert_eq!(
+        reply["aos"]["classification"]["intent"], "platform_help",
+        "{reply}"
+    );
+}
+
+#[tokio::test]
 async fn a_persona_the_user_picks_is_kept_whatever_the_question() {
     let app = spawn_app().await;
     let tenant = app.seed_tenant("Pinco").await;

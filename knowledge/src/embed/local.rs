@@ -19,11 +19,15 @@ const MAX_SEQUENCE_TOKENS: usize = 256;
 /// Inputs per forward pass: larger batches gain little on a few cores and pad more.
 const BATCH_SIZE: usize = 32;
 
-/// all-MiniLM-L6-v2 on the CPU (384 dimensions). Cheap to clone; embedding runs
-/// on tokio's blocking pool so it never stalls the async workers.
+/// all-MiniLM-L6-v2 on the CPU (384 dimensions). Cheap to clone. Every clone
+/// feeds one worker thread that owns the forward passes: concurrent callers'
+/// texts share batches (twenty questions embedded together cost little more
+/// than one), the matrix kernels get every core instead of fighting over them,
+/// and short requests go first, so a question is not stuck behind an ingest.
 #[derive(Clone)]
 pub struct LocalEmbedder {
     inner: Arc<Model>,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
 impl std::fmt::Debug for LocalEmbedder {
@@ -97,14 +101,21 @@ impl LocalEmbedder {
             .map_err(|e| load_error(&weights_path, e))?;
         let bert = BertModel::load(vb, &config).map_err(|e| load_error(&weights_path, e))?;
 
-        Ok(Self {
-            inner: Arc::new(Model {
-                bert,
-                tokenizer,
-                counter,
-                device,
-            }),
-        })
+        let inner = Arc::new(Model {
+            bert,
+            tokenizer,
+            counter,
+            device,
+        });
+        let (jobs, queue) = std::sync::mpsc::channel();
+        let model = Arc::clone(&inner);
+        std::thread::Builder::new()
+            .name("aos-embed".into())
+            .spawn(move || model.serve(&queue))
+            .map_err(|e| {
+                load_error(model_dir, format!("cannot start the embedding thread: {e}"))
+            })?;
+        Ok(Self { inner, jobs })
     }
 
     /// A token counter using this model's tokenizer.
@@ -127,30 +138,116 @@ impl Embedder for LocalEmbedder {
             if texts.is_empty() {
                 return Ok(Vec::new());
             }
-            let model = Arc::clone(&self.inner);
-            let texts = texts.to_vec();
-            tokio::task::spawn_blocking(move || model.embed_all(&texts))
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            self.jobs
+                .send(Job::new(texts.to_vec(), reply))
+                .map_err(|_| EmbedError::Permanent("the embedding thread has stopped".into()))?;
+            answer
                 .await
-                .map_err(|e| EmbedError::Permanent(format!("local embedding task failed: {e}")))?
+                .map_err(|_| EmbedError::Permanent("the embedding thread has stopped".into()))?
         })
     }
 }
 
-impl Model {
-    /// Embeds in batches of similar length, so little of each batch is padding,
-    /// and returns the vectors in input order.
-    fn embed_all(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+/// One caller's texts, waiting for (or part way through) the worker.
+struct Job {
+    texts: Vec<String>,
+    /// Indices into `texts`, shortest first, so consecutive batches of one
+    /// job have similar lengths and little padding.
+    order: Vec<usize>,
+    /// How many of `order` were embedded.
+    done: usize,
+    vectors: Vec<Vec<f32>>,
+    reply: Reply,
+}
+
+/// Where a job's vectors (or its error) go.
+type Reply = tokio::sync::oneshot::Sender<Result<Vec<Vec<f32>>, EmbedError>>;
+
+impl Job {
+    fn new(texts: Vec<String>, reply: Reply) -> Job {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         // Character count is a cheap stand-in for token count.
         order.sort_by_cached_key(|&i| texts[i].chars().count());
-        let mut vectors = vec![Vec::new(); texts.len()];
-        for batch in order.chunks(BATCH_SIZE) {
-            let batch_texts: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
-            for (&i, vector) in batch.iter().zip(self.embed_batch(batch_texts)?) {
-                vectors[i] = vector;
+        let vectors = vec![Vec::new(); texts.len()];
+        Job {
+            texts,
+            order,
+            done: 0,
+            vectors,
+            reply,
+        }
+    }
+
+    fn remaining(&self) -> usize {
+        self.order.len() - self.done
+    }
+}
+
+impl Model {
+    /// The worker: until every embedder clone is gone, fills each forward pass
+    /// with up to [`BATCH_SIZE`] texts from the waiting jobs, fewest remaining
+    /// first, and answers each job when its last text is embedded. Nothing
+    /// waits for a batch to fill: what arrives during one pass forms the next.
+    fn serve(&self, queue: &std::sync::mpsc::Receiver<Job>) {
+        let mut jobs: Vec<Job> = Vec::new();
+        loop {
+            if jobs.is_empty() {
+                match queue.recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => return,
+                }
+            }
+            jobs.extend(queue.try_iter());
+            // A caller that stopped waiting no longer needs its texts.
+            jobs.retain(|job| !job.reply.is_closed());
+            if jobs.is_empty() {
+                continue;
+            }
+            jobs.sort_by_key(Job::remaining);
+            let mut batch: Vec<(usize, usize)> = Vec::with_capacity(BATCH_SIZE);
+            for (j, job) in jobs.iter().enumerate() {
+                let take = job.remaining().min(BATCH_SIZE - batch.len());
+                batch.extend(job.order[job.done..job.done + take].iter().map(|&i| (j, i)));
+                if batch.len() == BATCH_SIZE {
+                    break;
+                }
+            }
+            let texts: Vec<&str> = batch
+                .iter()
+                .map(|&(j, i)| jobs[j].texts[i].as_str())
+                .collect();
+            // A panic inside the model fails this pass, not the worker.
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.embed_batch(texts)))
+                    .unwrap_or_else(|_| Err(compute_error("the forward pass panicked")));
+            let failed = match outcome {
+                Ok(vectors) => {
+                    for (&(j, i), vector) in batch.iter().zip(vectors) {
+                        jobs[j].vectors[i] = vector;
+                        jobs[j].done += 1;
+                    }
+                    None
+                }
+                // Every job in the failed pass gets the error; the rest go on.
+                Err(err) => {
+                    for &(j, _) in &batch {
+                        jobs[j].done = jobs[j].order.len();
+                    }
+                    Some(err.to_string())
+                }
+            };
+            for job in jobs.extract_if(.., |job| job.remaining() == 0) {
+                let answer = match &failed {
+                    Some(message) if job.vectors.iter().any(Vec::is_empty) => {
+                        Err(EmbedError::Permanent(message.clone()))
+                    }
+                    _ => Ok(job.vectors),
+                };
+                // The caller may have gone; nothing to do then.
+                let _ = job.reply.send(answer);
             }
         }
-        Ok(vectors)
     }
 
     fn embed_batch(&self, texts: Vec<&str>) -> Result<Vec<Vec<f32>>, EmbedError> {
@@ -288,6 +385,45 @@ mod tests {
         for (i, (text, vector)) in many.iter().zip(&batched).enumerate() {
             let diff = max_diff(vector, &alone[i % texts.len()]);
             assert!(diff < 1e-4, "input {i} {text:?}: batched differs by {diff}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_callers_share_batches_and_each_gets_its_own_vectors() {
+        let texts: Vec<String> = (0..40)
+            .map(|i| format!("question number {i} about the {} budget", i * 7))
+            .collect();
+        let mut alone = Vec::new();
+        for text in &texts[..5] {
+            alone.push(embed(&[text]).await.remove(0));
+        }
+        // One caller gives up at once; the others must not notice.
+        let abandoned = embedder().embed(&texts[..3]);
+        drop(abandoned);
+        let callers: Vec<_> = texts
+            .iter()
+            .map(|t| {
+                let text = vec![t.clone()];
+                tokio::spawn(async move { embedder().embed(&text).await })
+            })
+            .collect();
+        for (i, caller) in callers.into_iter().enumerate() {
+            let vector = caller
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .remove(0);
+            if let Some(reference) = alone.get(i) {
+                let diff = vector
+                    .iter()
+                    .zip(reference)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(diff < 1e-4, "caller {i}: differs by {diff}");
+            }
+            // Each caller's vector is its own text's, not a neighbour's.
+            let own = cosine(&vector, &embed(&[&texts[i]]).await[0]);
+            assert!(own > 0.9999, "caller {i}: {own}");
         }
     }
 

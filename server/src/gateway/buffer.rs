@@ -1,6 +1,8 @@
 //! The resume buffer: every event of a message is appended to a Redis list
 //! that lives a while after the message ends, so a client that reconnects,
-//! to this replica or another, gets what it missed with `resume`.
+//! to this replica or another, gets what it missed with `resume`. The turn
+//! does not wait for Redis: each message has a writer task that appends, in
+//! order, whatever events are waiting in one round trip.
 
 use redis::AsyncCommands;
 use std::time::Duration;
@@ -15,9 +17,12 @@ const KEEP: Duration = Duration::from_secs(15 * 60);
 /// How often a follower of a message still being written looks for more.
 const POLL: Duration = Duration::from_millis(150);
 
+/// Events waiting for their message's writer; a turn that outruns Redis
+/// this far waits for it.
+const WAITING: usize = 1024;
+
 pub struct EventBuffer {
-    redis: redis::aio::ConnectionManager,
-    key: String,
+    events: mpsc::Sender<String>,
 }
 
 /// Who may read a message's events: the tenant and the user (or API key)
@@ -47,27 +52,47 @@ fn key(state: &AppState, owner: Owner, message_id: Uuid) -> String {
 }
 
 impl EventBuffer {
+    /// Starts the message's writer; it stops once the buffer is dropped and
+    /// everything appended was written.
     pub fn new(state: &AppState, owner: Owner, message_id: Uuid) -> EventBuffer {
-        EventBuffer {
-            redis: state.redis.clone(),
-            key: key(state, owner, message_id),
-        }
+        let (events, waiting) = mpsc::channel(WAITING);
+        tokio::spawn(write(
+            state.redis.clone(),
+            key(state, owner, message_id),
+            waiting,
+        ));
+        EventBuffer { events }
     }
 
-    pub async fn append(&mut self, event: &MessageEvent) {
+    pub async fn append(&self, event: &MessageEvent) {
         let Ok(json) = serde_json::to_string(event) else {
             return;
         };
+        if self.events.send(json).await.is_err() {
+            tracing::warn!("the resume buffer's writer stopped; an event is not buffered");
+        }
+    }
+}
+
+/// Appends the events as they come, all that are waiting in one round trip.
+async fn write(
+    mut redis: redis::aio::ConnectionManager,
+    key: String,
+    mut waiting: mpsc::Receiver<String>,
+) {
+    let mut batch = Vec::new();
+    while waiting.recv_many(&mut batch, WAITING).await > 0 {
         let written: Result<(), redis::RedisError> = redis::pipe()
-            .rpush(&self.key, json)
+            .rpush(&key, &batch)
             .ignore()
-            .expire(&self.key, KEEP.as_secs() as i64)
+            .expire(&key, KEEP.as_secs() as i64)
             .ignore()
-            .query_async(&mut self.redis)
+            .query_async(&mut redis)
             .await;
         if let Err(err) = written {
-            tracing::warn!(error = %err, "cannot buffer a chat event for resume");
+            tracing::warn!(error = %err, events = batch.len(), "cannot buffer chat events for resume");
         }
+        batch.clear();
     }
 }
 

@@ -4,8 +4,11 @@
 //! `aos-cfo`). Each request is one turn of a new conversation, answered from
 //! its last user message; what the pipeline did (classification, citations,
 //! tool calls, approvals) rides in the `aos` extension field. A request may
-//! carry an `aos` field too: `{"aos": {"retrieval": false}}` skips retrieval
-//! for pass-through use, where the caller sends its own context.
+//! carry an `aos` field too, for pass-through use where the caller sends its
+//! own context: `{"aos": {"retrieval": false, "routing": false}}` skips the
+//! search of the tenant's documents and the tool a confident intent would run
+//! before the answer (the LLM keeps the persona's tools). With the persona
+//! pinned by `model` and an LLM configured, such a turn is not classified.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -73,11 +76,15 @@ pub struct CompletionRequest {
 #[serde(deny_unknown_fields)]
 pub struct RequestExtension {
     /// `false`: answer without searching the tenant's documents (default `true`).
-    #[serde(default = "retrieval_default")]
+    #[serde(default = "enabled")]
     pub retrieval: bool,
+    /// `false`: no tool runs before the answer on the strength of the
+    /// question's intent; the LLM decides which tools to call (default `true`).
+    #[serde(default = "enabled")]
+    pub routing: bool,
 }
 
-fn retrieval_default() -> bool {
+fn enabled() -> bool {
     true
 }
 
@@ -137,6 +144,7 @@ async fn completions(
         .unwrap_or_else(|| Uuid::new_v4().to_string());
     let options = turn::TurnOptions {
         retrieval: request.aos.as_ref().is_none_or(|aos| aos.retrieval),
+        routing: request.aos.as_ref().is_none_or(|aos| aos.routing),
     };
     let (tx, mut rx) = mpsc::channel::<MessageEvent>(256);
     let admitted = turn::start_with(

@@ -96,11 +96,18 @@ pub struct TurnOptions {
     /// of the OpenAI-compatible API (`"aos": {"retrieval": false}`), where the
     /// caller brings its own context.
     pub retrieval: bool,
+    /// Let a confident intent run its tool before the answer (deterministic
+    /// routing). Off for pass-through use (`"aos": {"routing": false}`): the
+    /// LLM still has the persona's tools and calls them itself.
+    pub routing: bool,
 }
 
 impl Default for TurnOptions {
     fn default() -> TurnOptions {
-        TurnOptions { retrieval: true }
+        TurnOptions {
+            retrieval: true,
+            routing: true,
+        }
     }
 }
 
@@ -205,6 +212,7 @@ pub async fn start_with(
             client_msg_id: &client_msg_id,
             persona_hint: send.persona,
             options,
+            new_conversation: send.conversation_id.is_none(),
             user_message_id,
             cancel: &cancel,
         };
@@ -226,8 +234,17 @@ struct Job<'a> {
     client_msg_id: &'a str,
     persona_hint: Option<personas::Persona>,
     options: TurnOptions,
+    /// The conversation was created by this turn.
+    new_conversation: bool,
     user_message_id: Uuid,
     cancel: &'a CancellationToken,
+}
+
+/// What classifying the turn's question takes.
+struct Classify<'a> {
+    text: &'a str,
+    persona_hint: Option<personas::Persona>,
+    previous: Option<PreviousTurn>,
 }
 
 /// What the turn produced, for the record.
@@ -285,9 +302,13 @@ impl Job<'_> {
         let state = self.state;
         let tenant = self.principal.tenant;
         let conversation = emit.conversation_id;
-        let history = {
-            let mut tx = state.db.tenant(tenant).await?;
-            store::messages(&mut tx, conversation).await?
+        // A conversation this turn started has nothing before the question.
+        let history = match self.new_conversation {
+            true => Vec::new(),
+            false => {
+                let mut tx = state.db.tenant(tenant).await?;
+                store::messages(&mut tx, conversation).await?
+            }
         };
         let mut redactor = Redactor::for_history(
             history
@@ -311,57 +332,36 @@ impl Job<'_> {
             None => self.profile_persona().await,
         };
 
-        // Classify.
-        let stage = Instant::now();
-        let classification = state
-            .classify
-            .classify(
-                &state.db,
-                tenant,
-                ClassifyInput {
-                    text: &redacted_question,
-                    persona_hint,
-                    previous,
-                },
-            )
-            .await?;
-        outcome.timings.classify = millis(stage);
-        // A persona the user picked for this turn is a pin, not a hint: the
-        // classifier still decides the intent (and may be unsure of it).
-        let mut classification = classification;
-        if let Some(pinned) = self.persona_hint {
-            classification.persona = pinned;
-        }
-        outcome.persona = Some(classification.persona);
-        outcome.intent = Some(classification.intent);
-        outcome.confidence = Some(classification.confidence);
-        emit.emit(EventBody::Classification {
-            persona: classification.persona,
-            intent: classification.intent,
-            confidence: classification.confidence,
-            alternatives: classification
-                .alternatives
-                .iter()
-                .map(|a| Alternative {
-                    persona: classification.persona,
-                    intent: a.intent,
-                    confidence: a.confidence,
-                })
-                .collect(),
-        })
-        .await;
+        // Classify, when something uses the result: a persona not pinned by
+        // the request, the retrieval scope, the deterministic route, or the offline composer.
+        // A pass-through turn (persona pinned, no retrieval, no routing, an
+        // LLM to answer) has none of those, and leaves tool choice to the LLM.
+        let classify = Classify {
+            text: &redacted_question,
+            persona_hint,
+            previous,
+        };
+        let needs_intent =
+            self.options.retrieval || self.options.routing || state.gateway.llm.is_none();
+        let (persona, mut classification) = match self.persona_hint {
+            Some(pinned) if !needs_intent => (pinned, None),
+            _ => {
+                let c = self.classify(&classify, emit, outcome).await?;
+                (c.persona, Some(c))
+            }
+        };
+        outcome.persona = Some(persona);
         if self.cancel.is_cancelled() {
             return Ok(FinishReason::Cancelled);
         }
-        let definition = state.gateway.personas.get(classification.persona).clone();
+        let definition = state.gateway.personas.get(persona).clone();
 
         // Retrieve.
         let stage = Instant::now();
         if self.options.retrieval
-            && !matches!(
-                classification.intent,
-                Intent::OutOfScope | Intent::PlatformHelp
-            )
+            && classification
+                .as_ref()
+                .is_some_and(|c| !matches!(c.intent, Intent::OutOfScope | Intent::PlatformHelp))
         {
             let mut query = knowledge::search::SearchQuery::new(&redacted_question, CITATIONS);
             query.scope = definition.retrieval_scope();
@@ -405,26 +405,24 @@ impl Job<'_> {
                 tenant: tenant.0,
                 actor: self.principal.actor(),
                 role: self.principal.role,
-                persona: Some(classification.persona),
+                persona: Some(persona),
             },
             conversation_id: Some(conversation),
         };
         let mut results = Vec::new();
-        let action = if classification.confidence >= route::ACT_CONFIDENCE
-            && route::wants_action(classification.intent, self.text)
-        {
-            self.plan_action(&definition, classification.intent).await?
-        } else {
-            None
+        let planned = match (&classification, self.options.routing) {
+            (Some(c), true) => {
+                let action = if c.confidence >= route::ACT_CONFIDENCE
+                    && route::wants_action(c.intent, self.text)
+                {
+                    self.plan_action(&definition, c.intent).await?
+                } else {
+                    None
+                };
+                action.or_else(|| route::plan(&definition, c.intent, c.confidence, self.text))
+            }
+            _ => None,
         };
-        let planned = action.or_else(|| {
-            route::plan(
-                &definition,
-                classification.intent,
-                classification.confidence,
-                self.text,
-            )
-        });
         if let Some(call) = planned {
             let call_id = format!("call_{}", Uuid::new_v4().simple());
             let result = self
@@ -550,9 +548,15 @@ impl Job<'_> {
                 }
             }
         }
+        // The composer writes from the intent: a pass-through turn whose LLM
+        // failed is classified now.
+        let intent = match classification.take() {
+            Some(c) => c.intent,
+            None => self.classify(&classify, emit, outcome).await?.intent,
+        };
         let answer = composer::compose(&Material {
             definition: &definition,
-            intent: classification.intent,
+            intent,
             question: self.text,
             citations: &outcome.citations,
             tools: &results,
@@ -628,6 +632,54 @@ impl Job<'_> {
             outcome.answer.push_str(&text);
             emit.emit(EventBody::TextDelta { text }).await;
         }
+    }
+
+    /// Classifies the question, keeping a persona the user picked (a pin,
+    /// not a hint: the classifier still decides the intent), and announces
+    /// the result.
+    async fn classify(
+        &self,
+        input: &Classify<'_>,
+        emit: &mut Emitter,
+        outcome: &mut Outcome,
+    ) -> Result<personas::Classification, ApiError> {
+        let stage = Instant::now();
+        let mut classification = self
+            .state
+            .classify
+            .classify(
+                &self.state.db,
+                self.principal.tenant,
+                ClassifyInput {
+                    text: input.text,
+                    persona_hint: input.persona_hint,
+                    previous: input.previous,
+                },
+            )
+            .await?;
+        outcome.timings.classify += millis(stage);
+        if let Some(pinned) = self.persona_hint {
+            classification.persona = pinned;
+        }
+        outcome.persona = Some(classification.persona);
+        outcome.intent = Some(classification.intent);
+        outcome.confidence = Some(classification.confidence);
+        emit.emit(EventBody::Classification {
+            persona: classification.persona,
+            intent: classification.intent,
+            confidence: classification.confidence,
+            alternatives: classification
+                .alternatives
+                .iter()
+                .map(|a| Alternative {
+                    persona: classification.persona,
+                    intent: a.intent,
+                    confidence: a.confidence,
+                })
+                .collect(),
+        })
+        .await;
+        Ok(classification)
     }
 
     /// Runs one tool call, streaming its events; an approval it needs is

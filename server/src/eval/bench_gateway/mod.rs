@@ -3,7 +3,7 @@
 //! port) with a scratch tenant and Redis prefix that are removed afterwards.
 //!
 //! 1. Overhead on `/v1/chat/completions` in pass-through use (model `aos-cfo`,
-//!    `"aos": {"retrieval": false}`), against an in-process mock upstream,
+//!    `"aos": {"retrieval": false, "routing": false}`), against an in-process mock upstream,
 //!    beside calling the mock directly and through LiteLLM's proxy.
 //! 2. WebSocket density: memory per idle connection, and many concurrent
 //!    streaming sessions checked for lost or reordered frames.
@@ -272,7 +272,7 @@ async fn run_overhead(
         body: openai_body(upstream::MODEL).to_string().into(),
     };
     let mut gateway_body = openai_body("aos-cfo");
-    gateway_body["aos"] = json!({"retrieval": false});
+    gateway_body["aos"] = json!({"retrieval": false, "routing": false});
     let gateway = Target {
         name: "aos",
         url: format!("{}/v1/chat/completions", server.base_url),
