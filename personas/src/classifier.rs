@@ -34,6 +34,10 @@ pub struct ClassifyInput<'a> {
     pub persona_hint: Option<Persona>,
     /// The previous turn of the same conversation, if any.
     pub previous: Option<PreviousTurn>,
+    /// `text` already embedded by this classifier's embedder, when the caller
+    /// needs the vector anyway (a turn searches with it too); one of another
+    /// length is ignored and the text embedded again.
+    pub embedding: Option<&'a [f32]>,
 }
 
 /// A runner-up intent.
@@ -263,8 +267,13 @@ impl Classifier {
         if text.is_empty() {
             return Err(ClassifyError::EmptyText);
         }
-        let vectors = self.embedder.embed(&[text.to_owned()]).await?;
-        let embedding = vectors.into_iter().next().unwrap_or_default();
+        let embedding = match input.embedding {
+            Some(given) if given.len() == self.embedder.dimension() => given.to_vec(),
+            _ => {
+                let vectors = self.embedder.embed(&[text.to_owned()]).await?;
+                vectors.into_iter().next().unwrap_or_default()
+            }
+        };
         Ok(self.decide(text, &embedding, input, tenant))
     }
 

@@ -43,6 +43,7 @@ async fn classify(
         text,
         persona_hint: hint,
         previous,
+        embedding: None,
     };
     classifier()
         .await
@@ -182,6 +183,7 @@ async fn one_tenants_exemplars_never_reach_another_tenant() {
         text,
         persona_hint: None,
         previous: None,
+        embedding: None,
     };
     let before_b = classifier.classify(input, &tenant_b).await.unwrap();
     let a = classifier.classify(input, &tenant_a).await.unwrap();
@@ -214,6 +216,7 @@ async fn bad_input_gives_a_result_or_a_clear_error() {
             text,
             persona_hint: None,
             previous: None,
+            embedding: None,
         };
         let err = classifier.classify(input, &none).await.unwrap_err();
         assert!(matches!(err, ClassifyError::EmptyText), "{err}");
@@ -236,4 +239,51 @@ async fn bad_input_gives_a_result_or_a_clear_error() {
         emoji_result.intent == Intent::OutOfScope || emoji_result.confidence < 0.6,
         "{emoji_result:?}"
     );
+}
+
+#[tokio::test]
+async fn a_given_embedding_is_used_and_one_of_the_wrong_length_is_ignored() {
+    use knowledge::embed::Embedder;
+    let dir = std::env::var_os("AOS_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/aos/models/all-MiniLM-L6-v2"));
+    let embedder = LocalEmbedder::load(&dir).expect("model loads");
+    let text = "Which of our data connectors failed last night?";
+    let other = "What will the weather be like in Paris tomorrow?";
+    let vectors = embedder
+        .embed(&[text.to_owned(), other.to_owned()])
+        .await
+        .unwrap();
+    fn with<'a>(text: &'a str, embedding: Option<&'a [f32]>) -> ClassifyInput<'a> {
+        ClassifyInput {
+            text,
+            persona_hint: None,
+            previous: None,
+            embedding,
+        }
+    }
+    let classifier = classifier().await;
+    let none = TenantExemplars::default();
+    let plain = classifier.classify(with(text, None), &none).await.unwrap();
+    let given = classifier
+        .classify(with(text, Some(&vectors[0])), &none)
+        .await
+        .unwrap();
+    assert_eq!((given.intent, given.persona), (plain.intent, plain.persona));
+    assert!((given.confidence - plain.confidence).abs() < 1e-3);
+    // Another text's vector moves the decision: it is really used.
+    let moved = classifier
+        .classify(with(text, Some(&vectors[1])), &none)
+        .await
+        .unwrap();
+    assert!(
+        (moved.confidence - plain.confidence).abs() > 1e-3 || moved.intent != plain.intent,
+        "{moved:?} vs {plain:?}"
+    );
+    let ignored = classifier
+        .classify(with(text, Some(&[0.5f32; 3])), &none)
+        .await
+        .unwrap();
+    assert_eq!(ignored.intent, plain.intent);
+    assert!((ignored.confidence - plain.confidence).abs() < 1e-3);
 }

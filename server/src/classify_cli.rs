@@ -65,6 +65,7 @@ where
                     text: &request.text,
                     persona_hint: request.persona_hint.or(persona_hint),
                     previous: request.previous,
+                    embedding: None,
                 };
                 match classifier.classify(input, &none).await {
                     Ok(result) => {

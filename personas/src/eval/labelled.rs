@@ -118,6 +118,7 @@ pub async fn evaluate(
             text: &request.text,
             persona_hint: request.persona_hint,
             previous: request.previous,
+            embedding: None,
         };
         let started = Instant::now();
         let result = classifier.classify(input, &none).await?;

@@ -59,6 +59,7 @@ pub async fn classify(
             persona: p.persona,
             intent: p.intent,
         }),
+        embedding: None,
     };
     let result = state
         .classify

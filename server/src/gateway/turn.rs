@@ -343,11 +343,17 @@ impl Job<'_> {
         };
         let needs_intent =
             self.options.retrieval || self.options.routing || state.gateway.llm.is_none();
-        let (persona, mut classification) = match self.persona_hint {
-            Some(pinned) if !needs_intent => (pinned, None),
+        let (persona, mut classification, question_vector) = match self.persona_hint {
+            Some(pinned) if !needs_intent => (pinned, None, None),
             _ => {
-                let c = self.classify(&classify, emit, outcome).await?;
-                (c.persona, Some(c))
+                // Embedded once, for the classifier and the search.
+                let stage = Instant::now();
+                let vector = self.embed_question(&redacted_question).await;
+                outcome.timings.classify += millis(stage);
+                let c = self
+                    .classify(&classify, vector.as_deref(), emit, outcome)
+                    .await?;
+                (c.persona, Some(c), vector)
             }
         };
         outcome.persona = Some(persona);
@@ -366,7 +372,10 @@ impl Job<'_> {
             let mut query = knowledge::search::SearchQuery::new(&redacted_question, CITATIONS);
             query.scope = definition.retrieval_scope();
             query.weights = definition.fusion;
-            let results = state.knowledge.search(&state.db, tenant, &query).await?;
+            let results = state
+                .knowledge
+                .search_embedded(&state.db, tenant, &query, question_vector.as_deref())
+                .await?;
             outcome.citations = results
                 .hits
                 .into_iter()
@@ -552,7 +561,7 @@ impl Job<'_> {
         // failed is classified now.
         let intent = match classification.take() {
             Some(c) => c.intent,
-            None => self.classify(&classify, emit, outcome).await?.intent,
+            None => self.classify(&classify, None, emit, outcome).await?.intent,
         };
         let answer = composer::compose(&Material {
             definition: &definition,
@@ -640,6 +649,7 @@ impl Job<'_> {
     async fn classify(
         &self,
         input: &Classify<'_>,
+        embedding: Option<&[f32]>,
         emit: &mut Emitter,
         outcome: &mut Outcome,
     ) -> Result<personas::Classification, ApiError> {
@@ -654,6 +664,7 @@ impl Job<'_> {
                     text: input.text,
                     persona_hint: input.persona_hint,
                     previous: input.previous,
+                    embedding,
                 },
             )
             .await?;
@@ -680,6 +691,19 @@ impl Job<'_> {
         })
         .await;
         Ok(classification)
+    }
+
+    /// The question's embedding; `None` if the embedder failed, in which case
+    /// the classifier and the search try again and report the error.
+    async fn embed_question(&self, text: &str) -> Option<Vec<f32>> {
+        let embedder = self.state.knowledge.embedder();
+        match embedder.embed(&[text.to_owned()]).await {
+            Ok(mut vectors) => vectors.pop(),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot embed the question");
+                None
+            }
+        }
     }
 
     /// Runs one tool call, streaming its events; an approval it needs is

@@ -295,15 +295,30 @@ impl KnowledgeService {
         tenant: TenantId,
         query: &SearchQuery,
     ) -> Result<SearchResults, KnowledgeError> {
+        self.search_embedded(db, tenant, query, None).await
+    }
+
+    /// [`search`](Self::search) with the query text's embedding, when the
+    /// caller has it already (from [`embedder`](Self::embedder)); one of
+    /// another length is ignored.
+    pub async fn search_embedded(
+        &self,
+        db: &Db,
+        tenant: TenantId,
+        query: &SearchQuery,
+        embedded: Option<&[f32]>,
+    ) -> Result<SearchResults, KnowledgeError> {
         let started = Instant::now();
-        let embedding = if query.mode == SearchMode::Lexical {
-            None
-        } else {
-            let mut vectors = self
-                .embedder
-                .embed(std::slice::from_ref(&query.text))
-                .await?;
-            vectors.pop()
+        let embedding = match embedded {
+            _ if query.mode == SearchMode::Lexical => None,
+            Some(given) if given.len() == self.embedder.dimension() => Some(given.to_vec()),
+            _ => {
+                let mut vectors = self
+                    .embedder
+                    .embed(std::slice::from_ref(&query.text))
+                    .await?;
+                vectors.pop()
+            }
         };
         let embed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let started = Instant::now();
