@@ -214,10 +214,6 @@ async fn serve(settings: Settings) -> Result<()> {
         }
         _ => None,
     };
-    let events = crate::gateway::hub::start(
-        settings.redis_url.expose().to_owned(),
-        settings.redis_prefix.clone(),
-    );
     let listener = TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -229,6 +225,16 @@ async fn serve(settings: Settings) -> Result<()> {
         per_tenant_per_minute: settings.chat_rate_per_tenant,
         max_text_chars: 8000,
     };
+    let gateway = Arc::new(crate::gateway::Gateway::new(
+        personas::PersonaSet::builtin().context("the built-in persona definitions are invalid")?,
+        chat_limits,
+        llm.clone(),
+    ));
+    let events = crate::gateway::hub::start(
+        settings.redis_url.expose().to_owned(),
+        settings.redis_prefix.clone(),
+        Arc::clone(&gateway),
+    );
     let state = AppState {
         settings: Arc::new(settings),
         db,
@@ -245,12 +251,7 @@ async fn serve(settings: Settings) -> Result<()> {
         knowledge,
         platform,
         tools,
-        gateway: Arc::new(crate::gateway::Gateway::new(
-            personas::PersonaSet::builtin()
-                .context("the built-in persona definitions are invalid")?,
-            chat_limits,
-            llm,
-        )),
+        gateway,
         events,
         slack: Arc::new(
             crate::slack::Slack::new(jwt_secret.expose().as_bytes())

@@ -356,7 +356,7 @@ fn demo_files() -> String {
 }
 
 #[tokio::test]
-async fn two_replicas_share_approvals_and_resume_buffers() {
+async fn two_replicas_share_approvals_resume_buffers_and_cancels() {
     let root = demo_files();
     let (reply, full) = slow_answer(30, Duration::from_millis(100));
     let fake = FakeOpenAi::start(vec![reply]).await;
@@ -429,6 +429,31 @@ async fn two_replicas_share_approvals_and_resume_buffers() {
     let conversation_id = all[0]["conversation_id"].as_str().unwrap();
     let detail = conversation(&b, &admin, conversation_id).await;
     assert_eq!(detail["messages"][1]["text"].as_str().unwrap(), full);
+
+    // A message streamed on A, cancelled by its owner through B; a colleague
+    // on B cannot cancel it.
+    fake.push(slow_answer(200, Duration::from_millis(100)).0);
+    let mut on_a = ChatSocket::connect(&a.base, &admin).await;
+    on_a.send(&chat_send("x2", "hello, what can you do?")).await;
+    let first = on_a.read_until(|e| e["type"] == "text.delta").await;
+    let message_id = first[0]["message_id"].as_str().unwrap().to_owned();
+    let mut colleague = ChatSocket::connect(&b.base, &analyst).await;
+    colleague
+        .send(&json!({"type": "chat.cancel", "message_id": message_id}))
+        .await;
+    let refused = colleague.next_event().await;
+    assert_eq!(refused["error_type"], "not_found", "{refused}");
+    let mut on_b = ChatSocket::connect(&b.base, &admin).await;
+    on_b.send(&json!({"type": "chat.cancel", "message_id": message_id}))
+        .await;
+    let rest = on_a.read_turn().await;
+    assert_eq!(
+        rest.last().unwrap()["finish_reason"],
+        "cancelled",
+        "{rest:#?}"
+    );
+    let all: Vec<Value> = first.into_iter().chain(rest).collect();
+    assert_complete(&seqs(&all));
 }
 
 #[tokio::test]
@@ -697,7 +722,7 @@ async fn a_flood_of_frames_is_answered_or_refused_and_nothing_is_lost() {
 }
 
 #[tokio::test]
-async fn another_users_message_cannot_be_resumed() {
+async fn another_users_message_cannot_be_resumed_or_cancelled() {
     let (reply, _) = slow_answer(30, Duration::from_millis(100));
     let fake = FakeOpenAi::start(vec![reply]).await;
     let app = spawn_app_with(AppOptions {
@@ -723,6 +748,13 @@ async fn another_users_message_cannot_be_resumed() {
         .send(&json!({"type": "resume", "message_id": message_id, "after_seq": -1}))
         .await;
     expect_nothing_of(&mut other, &message_id).await;
+    // Nor stopped: the cancel is refused as not found.
+    other
+        .send(&json!({"type": "chat.cancel", "message_id": message_id}))
+        .await;
+    let refused = other.next_event().await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["error_type"], "not_found", "{refused}");
 
     // The owner still gets the whole message.
     let rest = owner.read_turn().await;

@@ -28,7 +28,7 @@ pub struct EventBuffer {
 /// Who may read a message's events: the tenant and the user (or API key)
 /// whose conversation it is. Both are part of the key, so anyone else's
 /// `resume` of that message id finds nothing.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Owner {
     pub tenant: Uuid,
     pub subject: Uuid,

@@ -27,6 +27,7 @@ use uuid::Uuid;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::state::AppState;
+use buffer::Owner;
 use limits::Limits;
 
 /// Process-wide gateway state.
@@ -36,7 +37,26 @@ pub struct Gateway {
     /// The LLM, when one is configured; without it the composer answers.
     pub llm: Option<llm::LlmClient>,
     /// Turns running in this process, by assistant message id.
-    running: Mutex<HashMap<Uuid, CancellationToken>>,
+    running: Mutex<HashMap<Uuid, Running>>,
+}
+
+/// A turn running in this process.
+struct Running {
+    owner: Owner,
+    token: CancellationToken,
+}
+
+/// A cancellation sent to every replica (Redis pub/sub on
+/// `{prefix}cancel`); the one running the turn stops it if the owner matches.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct CancelRequest {
+    pub message_id: Uuid,
+    pub owner: Owner,
+}
+
+/// The pub/sub channel of [`CancelRequest`]s.
+pub fn cancel_channel(prefix: &str) -> String {
+    format!("{prefix}cancel")
 }
 
 /// How long a `client_msg_id` is remembered.
@@ -52,10 +72,16 @@ impl Gateway {
         }
     }
 
-    fn register(&self, message_id: Uuid) -> CancellationToken {
+    fn register(&self, owner: Owner, message_id: Uuid) -> CancellationToken {
         let token = CancellationToken::new();
         if let Ok(mut running) = self.running.lock() {
-            running.insert(message_id, token.clone());
+            running.insert(
+                message_id,
+                Running {
+                    owner,
+                    token: token.clone(),
+                },
+            );
         }
         token
     }
@@ -66,44 +92,44 @@ impl Gateway {
         }
     }
 
-    /// Stops a turn running here; other replicas see the Redis flag.
-    pub async fn cancel(&self, state: &AppState, message_id: Uuid) -> bool {
-        let local = self
-            .running
-            .lock()
-            .ok()
-            .and_then(|running| running.get(&message_id).cloned());
-        if let Some(token) = local {
-            token.cancel();
-            return true;
+    /// Stops the turn if it runs in this process and belongs to the
+    /// requester: `Some(stopped)` when it runs here, `None` when it does not.
+    pub fn cancel_here(&self, request: &CancelRequest) -> Option<bool> {
+        let running = self.running.lock().ok()?;
+        let turn = running.get(&request.message_id)?;
+        if turn.owner != request.owner {
+            return Some(false);
         }
-        let mut redis = state.redis.clone();
-        let key = format!("{}cancel:{message_id}", state.settings.redis_prefix);
-        let _: Result<(), _> = redis.set_ex(key, 1, 600).await;
-        false
+        turn.token.cancel();
+        Some(true)
     }
 
-    /// Cancels `token` when another replica flags the message as cancelled.
-    fn watch_remote_cancel(
+    /// Stops one of `owner`'s turns, on whichever replica runs it. A message
+    /// that is not the owner's (or not known at all) is not found.
+    pub async fn cancel(
         &self,
         state: &AppState,
+        owner: Owner,
         message_id: Uuid,
-        token: CancellationToken,
-    ) -> tokio::task::JoinHandle<()> {
+    ) -> Result<(), ApiError> {
+        let request = CancelRequest { message_id, owner };
+        let not_found = || ApiError::NotFound(format!("no message {message_id} to cancel"));
+        match self.cancel_here(&request) {
+            Some(true) => return Ok(()),
+            Some(false) => return Err(not_found()),
+            None => {}
+        }
+        // Another replica's, if its events are buffered under this owner.
+        if !buffer::exists(state, owner, message_id).await {
+            return Err(not_found());
+        }
+        let payload = serde_json::to_string(&request).map_err(ApiError::internal)?;
         let mut redis = state.redis.clone();
-        let key = format!("{}cancel:{message_id}", state.settings.redis_prefix);
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = token.cancelled() => return,
-                    _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
-                }
-                if redis.exists(&key).await.unwrap_or(false) {
-                    token.cancel();
-                    return;
-                }
-            }
-        })
+        let _: usize = redis
+            .publish(cancel_channel(&state.settings.redis_prefix), payload)
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("Redis is unavailable: {e}")))?;
+        Ok(())
     }
 
     /// Marks a message as followed by a client again (after a reconnect), so
@@ -115,11 +141,12 @@ impl Gateway {
     }
 
     /// After its client left: stops the turn unless a client resumed it.
-    pub async fn cancel_unless_resumed(&self, state: &AppState, message_id: Uuid) {
+    pub async fn cancel_unless_resumed(&self, state: &AppState, owner: Owner, message_id: Uuid) {
         let mut redis = state.redis.clone();
         let key = format!("{}resumed:{message_id}", state.settings.redis_prefix);
         if !redis.exists(&key).await.unwrap_or(false) {
-            self.cancel(state, message_id).await;
+            // Already ended is fine: there is nothing left to stop.
+            let _ = self.cancel(state, owner, message_id).await;
         }
     }
 

@@ -191,17 +191,15 @@ pub async fn start_with(
     .await?;
     tx.commit().await.map_err(ApiError::internal)?;
 
-    let cancel = gateway.register(message_id);
+    let owner = super::buffer::Owner::of(principal);
+    let cancel = gateway.register(owner, message_id);
     let emitter = Emitter {
         conversation_id,
         message_id,
         seq: 0,
         out,
-        buffer: EventBuffer::new(state, super::buffer::Owner::of(principal), message_id),
+        buffer: EventBuffer::new(state, owner, message_id),
     };
-    let watcher = state
-        .gateway
-        .watch_remote_cancel(state, message_id, cancel.clone());
     let state = state.clone();
     let principal = principal.clone();
     tokio::spawn(async move {
@@ -217,7 +215,6 @@ pub async fn start_with(
             cancel: &cancel,
         };
         job.run(emitter).await;
-        watcher.abort();
         state.gateway.unregister(message_id);
     });
     Ok(Admitted {

@@ -194,12 +194,13 @@ async fn connection(state: AppState, principal: Principal, socket: WebSocket) {
     // Turns this client started stop unless some client resumes them soon.
     if !started.is_empty() {
         let state = state.clone();
+        let owner = super::buffer::Owner::of(&principal);
         tokio::spawn(async move {
             tokio::time::sleep(RESUME_GRACE).await;
             for message_id in started {
                 state
                     .gateway
-                    .cancel_unless_resumed(&state, message_id)
+                    .cancel_unless_resumed(&state, owner, message_id)
                     .await;
             }
         });
@@ -236,7 +237,11 @@ async fn handle(
             }
         }
         ClientMessage::ChatCancel { message_id } => {
-            state.gateway.cancel(state, message_id).await;
+            let owner = super::buffer::Owner::of(principal);
+            if let Err(e) = state.gateway.cancel(state, owner, message_id).await {
+                let (error_type, message) = e.public();
+                send_error(out, error_type, message).await;
+            }
         }
         ClientMessage::Resume {
             message_id,
