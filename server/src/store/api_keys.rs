@@ -105,10 +105,18 @@ pub async fn find_active_by_prefix(
     tx: &mut TenantTx,
     prefix: &str,
 ) -> Result<Option<(ApiKey, String)>, StoreError> {
+    // `last_used_at` is touched at most once a minute: a busy key would
+    // otherwise serialise all its requests on a lock of its row.
     let row: Option<ApiKeyRow> = sqlx::query_as(concat!(
-        "update api_keys set last_used_at = now()
-         where prefix = $1 and revoked_at is null returning ",
-        api_key_columns!()
+        "with found as (select ",
+        api_key_columns!(),
+        " from api_keys where prefix = $1 and revoked_at is null),
+         touched as (update api_keys set last_used_at = now()
+             where id = (select id from found)
+               and (last_used_at is null or last_used_at < now() - interval '1 minute'))
+         select ",
+        api_key_columns!(),
+        " from found"
     ))
     .bind(prefix)
     .fetch_optional(&mut **tx)
