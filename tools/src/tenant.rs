@@ -15,4 +15,3 @@ pub async fn begin_tenant(
     let begin = format!("begin; select set_config('app.tenant_id', '{tenant}', true)");
     pool.begin_with(AssertSqlSafe(begin)).await
 }
-

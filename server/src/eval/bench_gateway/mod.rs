@@ -64,6 +64,14 @@ pub struct GatewayArgs {
     /// Requests per column at that concurrency.
     #[arg(long, default_value_t = 2000)]
     pub concurrent_requests: usize,
+    /// Milliseconds between the mock's chunks in the paced measurement: the
+    /// same concurrency with streams that last as long as a real model's
+    /// (0 skips it).
+    #[arg(long, default_value_t = 20)]
+    pub paced_gap_ms: u64,
+    /// Requests per column in the paced measurement.
+    #[arg(long, default_value_t = 1000)]
+    pub paced_requests: usize,
     /// Request rates (per second) of the open-loop sweep, comma-separated.
     #[arg(
         long,
@@ -331,6 +339,26 @@ async fn run_overhead(
             out.loads
                 .push((concurrency, target.name.to_owned(), measured));
         }
+    }
+    if args.paced_gap_ms > 0 {
+        mock.set_shape(args.chunks, Duration::from_millis(args.paced_gap_ms));
+        for target in &targets {
+            tokio::time::sleep(overhead::SETTLE).await;
+            eprintln!(
+                "overhead: {} at {} paced stream(s), {} requests…",
+                target.name, args.concurrency, args.paced_requests
+            );
+            let measured = overhead::closed_loop(
+                &client,
+                target,
+                &expected,
+                args.concurrency,
+                args.paced_requests,
+            )
+            .await;
+            out.paced.push((target.name.to_owned(), measured));
+        }
+        mock.set_shape(args.chunks, Duration::ZERO);
     }
     eprintln!(
         "overhead: open-loop sweep, added p99 < {} ms…",

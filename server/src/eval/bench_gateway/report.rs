@@ -17,6 +17,9 @@ pub struct Overhead {
     pub retrieved: bool,
     /// (concurrency, column, latencies).
     pub loads: Vec<(usize, String, Measured)>,
+    /// (column, latencies) at the full concurrency with the mock's chunks
+    /// spaced like a real model's.
+    pub paced: Vec<(String, Measured)>,
     /// Column → its points of the open-loop sweep.
     pub sweep: Vec<(String, Vec<RatePoint>)>,
 }
@@ -63,6 +66,7 @@ impl Density {
 pub struct Report {
     chunks: usize,
     concurrency: usize,
+    paced_gap_ms: u64,
     session_chunks: usize,
     session_gap_ms: u64,
     pub litellm_note: Option<String>,
@@ -73,6 +77,45 @@ pub struct Report {
 }
 
 const COLUMNS: [&str; 3] = ["direct", "aos", "LiteLLM"];
+
+/// The rows of one load: each column's latencies, what it adds to the
+/// direct column's, and its throughput.
+fn print_load<'a>(load: &str, at: &dyn Fn(&str) -> Option<&'a Measured>) {
+    let Some(base) = at("direct") else {
+        return;
+    };
+    let cells = |f: &dyn Fn(&Measured) -> String, with_direct: bool| -> String {
+        COLUMNS
+            .iter()
+            .map(|c| match at(c) {
+                Some(_) if *c == "direct" && !with_direct => String::new(),
+                Some(m) => f(m),
+                None => "—".to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    println!(
+        "| {load} | last byte p50 / p99 | {} |",
+        cells(&|m| pair(&m.ttlb, |s| s.p99), true)
+    );
+    println!(
+        "| {load} | first token p50 / p99 | {} |",
+        cells(&|m| pair(&m.ttft, |s| s.p99), true)
+    );
+    println!(
+        "| {load} | **added**, last byte p50 / p99 | {} |",
+        cells(&|m| added(&m.ttlb, &base.ttlb), false)
+    );
+    println!(
+        "| {load} | **added**, first token p50 / p99 | {} |",
+        cells(&|m| added(&m.ttft, &base.ttft), false)
+    );
+    println!(
+        "| {load} | completed/s (errors) | {} |",
+        cells(&|m| format!("{:.0} ({})", m.rate(), m.errors), true)
+    );
+}
 
 fn pair(s: &Summary, hi: fn(&Summary) -> f64) -> String {
     format!("{:.2} / {:.2} ms", s.p50, hi(s))
@@ -91,6 +134,7 @@ impl Report {
         Report {
             chunks: args.chunks,
             concurrency: args.concurrency,
+            paced_gap_ms: args.paced_gap_ms,
             session_chunks: args.session_chunks,
             session_gap_ms: args.session_gap_ms,
             litellm_note: None,
@@ -124,7 +168,7 @@ impl Report {
         println!();
         println!(
             "### Pass-through overhead on /v1/chat/completions ({} streamed chunks from the mock; \
-             aos: model aos-cfo, retrieval off; added = column minus direct at the same load)",
+             aos: model aos-cfo, retrieval and routing off; added = column minus direct at the same load)",
             self.chunks
         );
         if let Some(error) = &o.error {
@@ -143,40 +187,19 @@ impl Report {
             } else {
                 format!("{concurrency} streams")
             };
-            let Some(base) = o.at(concurrency, "direct") else {
-                continue;
-            };
-            let cells = |f: &dyn Fn(&Measured) -> String, with_direct: bool| -> String {
-                COLUMNS
+            print_load(&load, &|column| o.at(concurrency, column));
+        }
+        if !o.paced.is_empty() {
+            let load = format!(
+                "{} streams, chunks {} ms apart",
+                self.concurrency, self.paced_gap_ms
+            );
+            print_load(&load, &|column| {
+                o.paced
                     .iter()
-                    .map(|c| match o.at(concurrency, c) {
-                        Some(_) if *c == "direct" && !with_direct => String::new(),
-                        Some(m) => f(m),
-                        None => "—".to_owned(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            };
-            println!(
-                "| {load} | last byte p50 / p99 | {} |",
-                cells(&|m| pair(&m.ttlb, |s| s.p99), true)
-            );
-            println!(
-                "| {load} | first token p50 / p99 | {} |",
-                cells(&|m| pair(&m.ttft, |s| s.p99), true)
-            );
-            println!(
-                "| {load} | **added**, last byte p50 / p99 | {} |",
-                cells(&|m| added(&m.ttlb, &base.ttlb), false)
-            );
-            println!(
-                "| {load} | **added**, first token p50 / p99 | {} |",
-                cells(&|m| added(&m.ttft, &base.ttft), false)
-            );
-            println!(
-                "| {load} | completed/s (errors) | {} |",
-                cells(&|m| format!("{:.0} ({})", m.rate(), m.errors), true)
-            );
+                    .find(|(name, _)| name == column)
+                    .map(|(_, m)| m)
+            });
         }
         let highest: Vec<String> = COLUMNS[1..]
             .iter()
