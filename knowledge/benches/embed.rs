@@ -1,5 +1,6 @@
 //! Benchmark of the local embedder: model load time, throughput at batch sizes 1
-//! and 32, latency of a single short query, and peak resident memory.
+//! and 32 and with every sentence a caller of its own (all at once, as a busy
+//! server sees them), latency of a single short query, and peak resident memory.
 //!
 //!     bash scripts/fetch-model.sh
 //!     cargo bench -p knowledge --bench embed
@@ -52,6 +53,22 @@ fn main() -> Result<(), Box<dyn Error>> {
             embedder.embed(batch).await?;
         }
         report_rate("batch 32", started.elapsed(), tokens);
+
+        // Every sentence its own caller, all at once: the embedder shares
+        // forward passes among them.
+        let started = Instant::now();
+        let callers: Vec<_> = sentences
+            .iter()
+            .map(|sentence| {
+                let embedder = embedder.clone();
+                let text = vec![sentence.clone()];
+                tokio::spawn(async move { embedder.embed(&text).await })
+            })
+            .collect();
+        for caller in callers {
+            caller.await??;
+        }
+        report_rate("concurrent callers", started.elapsed(), tokens);
 
         let query = vec!["how do I reset my password?".to_owned()];
         let mut latencies = Vec::with_capacity(QUERY_RUNS);

@@ -20,14 +20,14 @@ const MAX_SEQUENCE_TOKENS: usize = 256;
 const BATCH_SIZE: usize = 32;
 
 /// all-MiniLM-L6-v2 on the CPU (384 dimensions). Cheap to clone. Every clone
-/// feeds one worker thread that owns the forward passes: concurrent callers'
-/// texts share batches (twenty questions embedded together cost little more
-/// than one), the matrix kernels get every core instead of fighting over them,
-/// and short requests go first, so a question is not stuck behind an ingest.
+/// feeds one queue, served by a worker thread per core: concurrent callers'
+/// texts share forward passes, no more passes run at once than there are
+/// cores, and the texts of short requests go first, so a question is not
+/// stuck behind an ingest.
 #[derive(Clone)]
 pub struct LocalEmbedder {
     inner: Arc<Model>,
-    jobs: std::sync::mpsc::Sender<Job>,
+    queue: Arc<QueueHandle>,
 }
 
 impl std::fmt::Debug for LocalEmbedder {
@@ -107,15 +107,21 @@ impl LocalEmbedder {
             counter,
             device,
         });
-        let (jobs, queue) = std::sync::mpsc::channel();
-        let model = Arc::clone(&inner);
-        std::thread::Builder::new()
-            .name("aos-embed".into())
-            .spawn(move || model.serve(&queue))
-            .map_err(|e| {
-                load_error(model_dir, format!("cannot start the embedding thread: {e}"))
-            })?;
-        Ok(Self { inner, jobs })
+        let queue = Arc::new(Queue::default());
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for n in 0..workers {
+            let (model, queue) = (Arc::clone(&inner), Arc::clone(&queue));
+            std::thread::Builder::new()
+                .name(format!("aos-embed-{n}"))
+                .spawn(move || model.serve(&queue))
+                .map_err(|e| {
+                    load_error(model_dir, format!("cannot start an embedding thread: {e}"))
+                })?;
+        }
+        Ok(Self {
+            inner,
+            queue: Arc::new(QueueHandle(queue)),
+        })
     }
 
     /// A token counter using this model's tokenizer.
@@ -139,22 +145,66 @@ impl Embedder for LocalEmbedder {
                 return Ok(Vec::new());
             }
             let (reply, answer) = tokio::sync::oneshot::channel();
-            self.jobs
-                .send(Job::new(texts.to_vec(), reply))
-                .map_err(|_| EmbedError::Permanent("the embedding thread has stopped".into()))?;
+            self.queue.0.push(Job::new(texts.to_vec(), reply));
             answer
                 .await
-                .map_err(|_| EmbedError::Permanent("the embedding thread has stopped".into()))?
+                .map_err(|_| EmbedError::Permanent("the embedding threads have stopped".into()))?
         })
     }
 }
 
-/// One caller's texts, waiting for (or part way through) the worker.
+/// The work waiting for the embedding threads.
+#[derive(Default)]
+struct Queue {
+    state: std::sync::Mutex<QueueState>,
+    /// Signalled when a job arrives or the queue closes.
+    changed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    jobs: Vec<Job>,
+    next_id: u64,
+    /// Every embedder clone is gone: the threads finish what they hold and stop.
+    closed: bool,
+}
+
+/// Closes the queue when the last embedder clone is dropped.
+struct QueueHandle(Arc<Queue>);
+
+impl Drop for QueueHandle {
+    fn drop(&mut self) {
+        self.0.lock().closed = true;
+        self.0.changed.notify_all();
+    }
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        // A thread that panicked while holding the lock left consistent data:
+        // every change under it is a single push, retain or field update.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, mut job: Job) {
+        let mut state = self.lock();
+        job.id = state.next_id;
+        state.next_id += 1;
+        state.jobs.push(job);
+        drop(state);
+        self.changed.notify_one();
+    }
+}
+
+/// One caller's texts, waiting for (or part way through) the threads.
 struct Job {
+    id: u64,
     texts: Vec<String>,
     /// Indices into `texts`, shortest first, so consecutive batches of one
     /// job have similar lengths and little padding.
     order: Vec<usize>,
+    /// How many of `order` a thread has taken.
+    taken: usize,
     /// How many of `order` were embedded.
     done: usize,
     vectors: Vec<Vec<f32>>,
@@ -171,73 +221,98 @@ impl Job {
         order.sort_by_cached_key(|&i| texts[i].chars().count());
         let vectors = vec![Vec::new(); texts.len()];
         Job {
+            id: 0,
             texts,
             order,
+            taken: 0,
             done: 0,
             vectors,
             reply,
         }
     }
 
-    fn remaining(&self) -> usize {
-        self.order.len() - self.done
+    fn untaken(&self) -> usize {
+        self.order.len() - self.taken
+    }
+
+    /// Characters of the next text to take (0 when none is left).
+    fn next_length(&self) -> usize {
+        self.order
+            .get(self.taken)
+            .map_or(0, |&i| self.texts[i].chars().count())
     }
 }
 
 impl Model {
-    /// The worker: until every embedder clone is gone, fills each forward pass
-    /// with up to [`BATCH_SIZE`] texts from the waiting jobs, fewest remaining
-    /// first, and answers each job when its last text is embedded. Nothing
-    /// waits for a batch to fill: what arrives during one pass forms the next.
-    fn serve(&self, queue: &std::sync::mpsc::Receiver<Job>) {
-        let mut jobs: Vec<Job> = Vec::new();
+    /// One embedding thread: takes up to [`BATCH_SIZE`] texts from the waiting
+    /// jobs, fewest untaken first, embeds them outside the lock, and answers
+    /// each job once all its texts are in. Nothing waits for a batch to fill:
+    /// what arrives during one pass forms the next.
+    fn serve(&self, queue: &Queue) {
+        let mut state = queue.lock();
         loop {
-            if jobs.is_empty() {
-                match queue.recv() {
-                    Ok(job) => jobs.push(job),
-                    Err(_) => return,
-                }
-            }
-            jobs.extend(queue.try_iter());
             // A caller that stopped waiting no longer needs its texts.
-            jobs.retain(|job| !job.reply.is_closed());
-            if jobs.is_empty() {
-                continue;
-            }
-            jobs.sort_by_key(Job::remaining);
-            let mut batch: Vec<(usize, usize)> = Vec::with_capacity(BATCH_SIZE);
-            for (j, job) in jobs.iter().enumerate() {
-                let take = job.remaining().min(BATCH_SIZE - batch.len());
-                batch.extend(job.order[job.done..job.done + take].iter().map(|&i| (j, i)));
+            state.jobs.retain(|job| !job.reply.is_closed());
+            // Fewest untaken first; among equals (many one-question jobs)
+            // by length, so a batch's texts are alike and little is padding.
+            state
+                .jobs
+                .sort_by_cached_key(|job| (job.untaken(), job.next_length()));
+            let mut batch: Vec<(u64, usize, String)> = Vec::with_capacity(BATCH_SIZE);
+            for job in state.jobs.iter_mut() {
+                let take = job.untaken().min(BATCH_SIZE - batch.len());
+                for &i in &job.order[job.taken..job.taken + take] {
+                    batch.push((job.id, i, job.texts[i].clone()));
+                }
+                job.taken += take;
                 if batch.len() == BATCH_SIZE {
                     break;
                 }
             }
-            let texts: Vec<&str> = batch
-                .iter()
-                .map(|&(j, i)| jobs[j].texts[i].as_str())
-                .collect();
-            // A panic inside the model fails this pass, not the worker.
+            if batch.is_empty() {
+                if state.closed {
+                    return;
+                }
+                state = queue.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            // More than this thread took: wake another for the rest.
+            if state.jobs.iter().any(|job| job.untaken() > 0) {
+                queue.changed.notify_one();
+            }
+            drop(state);
+            let texts: Vec<&str> = batch.iter().map(|(_, _, text)| text.as_str()).collect();
+            // A panic inside the model fails this pass, not the thread.
             let outcome =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.embed_batch(texts)))
                     .unwrap_or_else(|_| Err(compute_error("the forward pass panicked")));
+            state = queue.lock();
             let failed = match outcome {
                 Ok(vectors) => {
-                    for (&(j, i), vector) in batch.iter().zip(vectors) {
-                        jobs[j].vectors[i] = vector;
-                        jobs[j].done += 1;
+                    for ((id, i, _), vector) in batch.iter().zip(vectors) {
+                        if let Some(job) = state.jobs.iter_mut().find(|job| job.id == *id) {
+                            job.vectors[*i] = vector;
+                            job.done += 1;
+                        }
                     }
                     None
                 }
                 // Every job in the failed pass gets the error; the rest go on.
                 Err(err) => {
-                    for &(j, _) in &batch {
-                        jobs[j].done = jobs[j].order.len();
+                    for job in state.jobs.iter_mut() {
+                        if batch.iter().any(|(id, _, _)| *id == job.id) {
+                            job.taken = job.order.len();
+                            job.done = job.order.len();
+                        }
                     }
                     Some(err.to_string())
                 }
             };
-            for job in jobs.extract_if(.., |job| job.remaining() == 0) {
+            let finished: Vec<Job> = state
+                .jobs
+                .extract_if(.., |job| job.done == job.order.len())
+                .collect();
+            for job in finished {
                 let answer = match &failed {
                     Some(message) if job.vectors.iter().any(Vec::is_empty) => {
                         Err(EmbedError::Permanent(message.clone()))
