@@ -57,6 +57,9 @@ pub fn build(
 ) -> anyhow::Result<(Arc<Platform>, Arc<Registry>)> {
     let personas = PersonaSet::builtin().context("the built-in persona definitions are invalid")?;
     let registry = Registry::builtin(&personas).context("cannot build the tool registry")?;
+    let master = settings.jwt_secret.as_ref().context(
+        "AOS_JWT_SECRET is not set: connector credentials are sealed with a key derived from it",
+    )?;
     let platform = Platform {
         pool: db.pool().clone(),
         redis,
@@ -68,6 +71,7 @@ pub fn build(
             personas,
         }),
         file_roots: settings.file_roots.clone(),
+        secrets: Platform::connector_secrets(master.expose().as_bytes()),
     };
     Ok((Arc::new(platform), Arc::new(registry)))
 }

@@ -202,6 +202,7 @@ impl TestApp {
             .env("DATABASE_URL", &self.database_url)
             .env("REDIS_URL", &self.redis_url)
             .env("AOS_MODEL_DIR", env("AOS_MODEL_DIR"))
+            .env("AOS_JWT_SECRET", JWT_SECRET)
             .output()
             .await
             .expect("run aos");

@@ -22,6 +22,7 @@ pub mod pii;
 mod platform;
 pub mod registry;
 mod role;
+pub mod secrets;
 mod tenant;
 mod tool;
 

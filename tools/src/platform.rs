@@ -37,9 +37,17 @@ pub struct Platform {
     /// Folders a file-source connector or a discovery scan may read; a path
     /// outside them is refused, so a tenant cannot read the server's disk.
     pub file_roots: Vec<PathBuf>,
+    /// Seals connector credentials at rest (see [`Platform::connector_secrets`]).
+    pub secrets: crate::secrets::SecretBox,
 }
 
 impl Platform {
+    /// The box for connector credentials: its key is derived from the
+    /// server's master secret under a label of its own.
+    pub fn connector_secrets(master: &[u8]) -> crate::secrets::SecretBox {
+        crate::secrets::SecretBox::from_master_secret(master, "aos/connectors/secrets/v1")
+    }
+
     /// The pub/sub channel carrying a tenant's platform events.
     pub fn events_channel(&self, tenant: Uuid) -> String {
         format!("{}events:{tenant}", self.redis_prefix)

@@ -1,6 +1,7 @@
 //! Connector kinds and their configuration, parsed (and so validated) once at
-//! the edge. The database URL's password never leaves this module in clear:
-//! `Debug` and `Serialize` show it as `***`.
+//! the edge. The database URL (password included) is stored sealed
+//! ([`crate::secrets`], bound to the connector's id) beside a masked copy, and
+//! opened only to connect; `Debug` and `Serialize` show the password as `***`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -10,6 +11,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use crate::platform::Platform;
+use crate::secrets::SecretBox;
+use uuid::Uuid;
 
 /// What a connector reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -63,11 +66,25 @@ pub enum ConnectorConfig {
 /// A PostgreSQL (or Supabase) source.
 #[derive(Clone, PartialEq)]
 pub struct PostgresConfig {
-    url: String,
+    url: Credential,
     /// Schemas to read; empty means every schema but the system ones.
     pub schemas: Vec<String>,
     /// Tables to read (`table` or `schema.table`); empty means every table.
     pub tables: Vec<String>,
+}
+
+/// A database URL with its password.
+#[derive(Clone, PartialEq)]
+enum Credential {
+    /// As the user gave it, until it is stored (or as stored before sealing).
+    Clear(String),
+    /// As stored: sealed, with the URL masked for display.
+    Sealed { sealed: String, masked: String },
+}
+
+/// Where a connector's sealed URL belongs: it opens for that connector only.
+fn url_context(connector: Uuid) -> String {
+    format!("connector:{connector}:url")
 }
 
 /// A folder of files.
@@ -80,6 +97,8 @@ pub struct FilesConfig {
 #[serde(deny_unknown_fields)]
 struct RawPostgres {
     url: Option<String>,
+    /// Only in stored configurations: the sealed URL (`url` is then masked).
+    url_sealed: Option<String>,
     #[serde(default)]
     schemas: Vec<String>,
     #[serde(default)]
@@ -97,6 +116,9 @@ impl ConnectorConfig {
     /// URL must be a PostgreSQL URL with a host, the folder must exist inside
     /// the platform's file roots. The error says what is wrong, for people.
     pub fn parse(kind: ConnectorKind, raw: &Value, platform: &Platform) -> Result<Self, String> {
+        if raw.get("url_sealed").is_some() {
+            return Err("unknown field `url_sealed`: give the database URL as `url`".into());
+        }
         let config = Self::parse_shape(kind, raw)?;
         if let ConnectorConfig::Files(files) = &config {
             let path = files.path.to_string_lossy();
@@ -129,13 +151,20 @@ impl ConnectorConfig {
                     )
                 })?;
                 check_url(url.trim())?;
+                let url = match raw.url_sealed {
+                    Some(sealed) => Credential::Sealed {
+                        sealed,
+                        masked: redact_url(url.trim()),
+                    },
+                    None => Credential::Clear(url.trim().to_owned()),
+                };
                 for (what, names) in [("schemas", &raw.schemas), ("tables", &raw.tables)] {
                     if let Some(bad) = names.iter().find(|n| n.trim().is_empty() || n.len() > 127) {
                         return Err(format!("`{what}` holds an invalid name `{bad}`"));
                     }
                 }
                 Ok(ConnectorConfig::Postgres(PostgresConfig {
-                    url: url.trim().to_owned(),
+                    url,
                     schemas: raw.schemas,
                     tables: raw.tables,
                 }))
@@ -157,11 +186,17 @@ impl ConnectorConfig {
         }
     }
 
-    /// The configuration as stored, password included.
-    pub(crate) fn stored(&self) -> Value {
+    /// The configuration as stored for `connector`: the URL sealed for it,
+    /// beside a masked copy.
+    pub(crate) fn stored(&self, secrets: &SecretBox, connector: Uuid) -> Value {
         match self {
             ConnectorConfig::Postgres(pg) => {
-                json!({"url": pg.url, "schemas": pg.schemas, "tables": pg.tables})
+                let sealed = match &pg.url {
+                    Credential::Clear(url) => secrets.seal(&url_context(connector), url),
+                    Credential::Sealed { sealed, .. } => sealed.clone(),
+                };
+                json!({"url": pg.redacted_url(), "url_sealed": sealed,
+                    "schemas": pg.schemas, "tables": pg.tables})
             }
             ConnectorConfig::Files(files) => json!({"path": files.path.to_string_lossy()}),
         }
@@ -173,7 +208,7 @@ impl ConnectorConfig {
             ConnectorConfig::Postgres(pg) => {
                 json!({"url": pg.redacted_url(), "schemas": pg.schemas, "tables": pg.tables})
             }
-            ConnectorConfig::Files(_) => self.stored(),
+            ConnectorConfig::Files(files) => json!({"path": files.path.to_string_lossy()}),
         }
     }
 }
@@ -201,19 +236,38 @@ impl Serialize for ConnectorConfig {
 }
 
 impl PostgresConfig {
-    pub(crate) fn connect_options(&self) -> Result<PgConnectOptions, String> {
-        PgConnectOptions::from_str(&self.url).map_err(|e| format!("invalid database URL: {e}"))
+    /// The URL in clear, opened for `connector` if it is sealed.
+    pub(crate) fn url(&self, secrets: &SecretBox, connector: Uuid) -> Result<String, String> {
+        match &self.url {
+            Credential::Clear(url) => Ok(url.clone()),
+            Credential::Sealed { sealed, .. } => secrets
+                .open(&url_context(connector), sealed)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    pub(crate) fn connect_options(
+        &self,
+        secrets: &SecretBox,
+        connector: Uuid,
+    ) -> Result<PgConnectOptions, String> {
+        PgConnectOptions::from_str(&self.url(secrets, connector)?)
+            .map_err(|e| format!("invalid database URL: {e}"))
     }
 
     /// `host:port` of the database, for messages.
     pub fn address(&self) -> String {
-        let (host, port) = url_host_port(&self.url);
+        let shown = self.redacted_url();
+        let (host, port) = url_host_port(&shown);
         format!("{host}:{}", port.unwrap_or("5432"))
     }
 
     /// The URL with its password replaced by `***`.
     pub fn redacted_url(&self) -> String {
-        redact_url(&self.url)
+        match &self.url {
+            Credential::Clear(url) => redact_url(url),
+            Credential::Sealed { masked, .. } => masked.clone(),
+        }
     }
 }
 
@@ -328,6 +382,37 @@ mod tests {
         )
         .unwrap();
         assert!(!format!("{config:?}").contains("pw"));
-        assert_eq!(config.stored()["url"], "postgres://u:pw@h/db");
+    }
+
+    #[test]
+    fn a_stored_url_is_sealed_for_its_connector_and_opens_only_there() {
+        let secrets = SecretBox::from_master_secret(b"a master secret of 32 bytes or more!", "t");
+        let (id, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let given = json!({"url": "postgres://u:pw@h:6543/db", "schemas": ["crm"]});
+        let config = ConnectorConfig::parse_shape(ConnectorKind::Postgres, &given).unwrap();
+        let stored = config.stored(&secrets, id);
+        assert!(!stored.to_string().contains("pw"), "{stored}");
+        assert_eq!(stored["url"], "postgres://u:***@h:6543/db");
+        let read = ConnectorConfig::from_stored(ConnectorKind::Postgres, &stored).unwrap();
+        let ConnectorConfig::Postgres(pg) = &read else {
+            panic!("{read:?}");
+        };
+        assert_eq!(pg.url(&secrets, id).unwrap(), "postgres://u:pw@h:6543/db");
+        assert_eq!(pg.address(), "h:6543");
+        assert!(
+            pg.url(&secrets, other).is_err(),
+            "moved to another connector"
+        );
+        // Stored again (a rewrite), it stays the same sealed value.
+        assert_eq!(
+            read.stored(&secrets, id)["url_sealed"],
+            stored["url_sealed"]
+        );
+        // A configuration stored before sealing still reads, in clear.
+        let legacy = ConnectorConfig::from_stored(ConnectorKind::Postgres, &given).unwrap();
+        let ConnectorConfig::Postgres(pg) = &legacy else {
+            panic!("{legacy:?}");
+        };
+        assert_eq!(pg.url(&secrets, id).unwrap(), "postgres://u:pw@h:6543/db");
     }
 }

@@ -108,13 +108,14 @@ pub async fn create(
     let config = ConnectorConfig::parse(new.kind, &new.config, platform)
         .map_err(ConnectorError::InvalidConfig)?;
     let mut tx = crate::tenant::begin_tenant(&platform.pool, tenant).await?;
-    let connector = match store::insert_connector(&mut tx, name, new.kind, &config).await {
-        Ok(connector) => connector,
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            return Err(ConnectorError::NameTaken(name.to_owned()));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let connector =
+        match store::insert_connector(&mut tx, &platform.secrets, name, new.kind, &config).await {
+            Ok(connector) => connector,
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                return Err(ConnectorError::NameTaken(name.to_owned()));
+            }
+            Err(e) => return Err(e.into()),
+        };
     audit::record(
         &mut tx,
         actor,

@@ -42,8 +42,12 @@ fn quote_ident(name: &str) -> String {
 /// password, unknown database) or that the host cannot be reached.
 pub(crate) async fn connect(
     config: &PostgresConfig,
+    secrets: &crate::secrets::SecretBox,
+    connector: uuid::Uuid,
 ) -> Result<(PgConnection, Duration), SourceError> {
-    let options = config.connect_options().map_err(SourceError)?;
+    let options = config
+        .connect_options(secrets, connector)
+        .map_err(SourceError)?;
     let address = config.address();
     let started = Instant::now();
     match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options)).await {

@@ -37,7 +37,8 @@ impl Source {
     ) -> Result<Source, SourceError> {
         match &connector.config {
             ConnectorConfig::Postgres(config) => {
-                let (mut conn, connected_in) = postgres::connect(config).await?;
+                let (mut conn, connected_in) =
+                    postgres::connect(config, &platform.secrets, connector.id).await?;
                 match postgres::tables(&mut conn, config).await {
                     Ok(tables) => Ok(Source::Postgres {
                         conn,

@@ -100,19 +100,21 @@ const CONNECTOR_COLUMNS: &str =
 
 pub(crate) async fn insert_connector(
     conn: &mut PgConnection,
+    secrets: &crate::secrets::SecretBox,
     name: &str,
     kind: ConnectorKind,
     config: &ConnectorConfig,
 ) -> Result<Connector, sqlx::Error> {
+    let id = Uuid::new_v4();
     let row: ConnectorRow = sqlx::query_as(
         "insert into connectors (id, tenant_id, name, kind, config)
          values ($1, app_current_tenant(), $2, $3, $4)
          returning id, name, kind, config, status, status_detail, last_health_at, last_sync_at, created_at",
     )
-    .bind(Uuid::new_v4())
+    .bind(id)
     .bind(name)
     .bind(kind.as_str())
-    .bind(config.stored())
+    .bind(config.stored(secrets, id))
     .fetch_one(conn)
     .await?;
     row.try_into()

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
 use super::{DiscoveryError, Scan, files, postgres, shadow_it, store};
+use crate::connectors::ConnectorConfig;
 use crate::platform::Platform;
 use crate::tenant::begin_tenant;
 
@@ -165,22 +166,18 @@ fn connector_plan(platform: &Platform, row: store::ConnectorRow) -> Result<Plan,
     let bad = |what: &str| DiscoveryError::BadTarget(format!("connector `{}` {what}", row.name));
     match row.kind.as_str() {
         "postgres" | "supabase" => {
-            let url = row
-                .config
-                .get("url")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad("has no `url` in its config"))?;
-            let schemas = match row.config.get("schemas") {
-                None | Some(Value::Null) => None,
-                Some(Value::Array(items)) => Some(
-                    items
-                        .iter()
-                        .map(|s| s.as_str().map(str::to_owned))
-                        .collect::<Option<Vec<String>>>()
-                        .ok_or_else(|| bad("has a `schemas` list that is not all names"))?,
-                ),
-                Some(_) => return Err(bad("has a `schemas` setting that is not a list")),
+            let config = row
+                .kind
+                .parse()
+                .and_then(|kind| ConnectorConfig::from_stored(kind, &row.config))
+                .map_err(|e| bad(&format!("has an unreadable config: {e}")))?;
+            let ConnectorConfig::Postgres(pg) = config else {
+                return Err(bad("is not a database connector"));
             };
+            let url = pg
+                .url(&platform.secrets, row.id)
+                .map_err(|e| bad(&format!("cannot be opened: {e}")))?;
+            let schemas = Some(pg.schemas).filter(|s| !s.is_empty());
             let supabase = row.kind == "supabase";
             let label = format!(
                 "{} connector `{}`",
@@ -199,7 +196,7 @@ fn connector_plan(platform: &Platform, row: store::ConnectorRow) -> Result<Plan,
                 run_target: json!({"connector_id": row.id, "connector": row.name, "kind": row.kind, "schemas": schemas}),
                 label,
                 spec: Spec::Postgres {
-                    url: url.to_owned(),
+                    url,
                     schemas,
                     supabase,
                 },

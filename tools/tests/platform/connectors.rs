@@ -373,6 +373,24 @@ async fn wrong_password_and_unreachable_host_mark_the_connector_failing() {
         &[],
     )
     .await;
+    // At rest the URL is sealed: the password is nowhere in the row.
+    let mut tx = tools::begin_tenant(&tp.pool, tp.tenant).await.unwrap();
+    let (stored,): (Value,) = sqlx::query_as("select config from connectors where id = $1")
+        .bind(bad_password.id)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    drop(tx);
+    assert!(!stored.to_string().contains("wrong"), "{stored}");
+    assert_eq!(
+        stored["url"],
+        format!("postgres://billing_reader:***@127.0.0.1:{refusing}/billing")
+    );
+    assert!(
+        stored["url_sealed"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("v1."))
+    );
     let health = connectors::check_health(&tp.platform, tp.tenant, bad_password.id)
         .await
         .unwrap();

@@ -124,6 +124,7 @@ impl TestPlatform {
                 embedder,
             }),
             file_roots,
+            secrets: Platform::connector_secrets(e2e::JWT_SECRET.as_bytes()),
         });
         let personas = PersonaSet::builtin().expect("persona definitions");
         let registry = Arc::new(Registry::builtin(&personas).expect("registry"));
