@@ -148,6 +148,7 @@ async fn tenant_user_and_key_commands_print_what_they_made() {
         ("AOS_REDIS_PREFIX", prefix.as_str()),
         ("AOS_DATA_DIR", data_dir_text.as_str()),
         ("AOS_DEMO_SOURCE_URL", source_url.as_str()),
+        ("AOS_JWT_SECRET", e2e::JWT_SECRET),
     ];
     for _ in 0..2 {
         let out = aos(&["demo", "seed"], &env);
