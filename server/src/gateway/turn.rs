@@ -330,9 +330,10 @@ impl Job<'_> {
         };
 
         // Classify, when something uses the result: a persona not pinned by
-        // the request, the retrieval scope, the deterministic route, or the offline composer.
-        // A pass-through turn (persona pinned, no retrieval, no routing, an
-        // LLM to answer) has none of those, and leaves tool choice to the LLM.
+        // the request, the retrieval scope, the deterministic route, or the
+        // offline composer. A pass-through turn (persona pinned, no retrieval,
+        // no routing, an LLM to answer) has none of those, and leaves tool
+        // choice to the LLM.
         let classify = Classify {
             text: &redacted_question,
             persona_hint,
