@@ -107,8 +107,11 @@ impl LocalEmbedder {
             counter,
             device,
         });
-        let queue = Arc::new(Queue::default());
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let queue = Arc::new(Queue {
+            workers,
+            ..Queue::default()
+        });
         for n in 0..workers {
             let (model, queue) = (Arc::clone(&inner), Arc::clone(&queue));
             std::thread::Builder::new()
@@ -156,6 +159,8 @@ impl Embedder for LocalEmbedder {
 /// The work waiting for the embedding threads.
 #[derive(Default)]
 struct Queue {
+    /// Threads serving the queue.
+    workers: usize,
     state: std::sync::Mutex<QueueState>,
     /// Signalled when a job arrives or the queue closes.
     changed: std::sync::Condvar,
@@ -244,8 +249,8 @@ impl Job {
 }
 
 impl Model {
-    /// One embedding thread: takes up to [`BATCH_SIZE`] texts from the waiting
-    /// jobs, fewest untaken first, embeds them outside the lock, and answers
+    /// One embedding thread: takes its share of the waiting texts (at most
+    /// [`BATCH_SIZE`]), fewest untaken first, embeds them outside the lock, and answers
     /// each job once all its texts are in. Nothing waits for a batch to fill:
     /// what arrives during one pass forms the next.
     fn serve(&self, queue: &Queue) {
@@ -258,14 +263,17 @@ impl Model {
             state
                 .jobs
                 .sort_by_cached_key(|job| (job.untaken(), job.next_length()));
-            let mut batch: Vec<(u64, usize, String)> = Vec::with_capacity(BATCH_SIZE);
+            // An equal share of what waits, so every thread has a part of it.
+            let waiting: usize = state.jobs.iter().map(Job::untaken).sum();
+            let size = waiting.div_ceil(queue.workers.max(1)).clamp(1, BATCH_SIZE);
+            let mut batch: Vec<(u64, usize, String)> = Vec::with_capacity(size);
             for job in state.jobs.iter_mut() {
-                let take = job.untaken().min(BATCH_SIZE - batch.len());
+                let take = job.untaken().min(size - batch.len());
                 for &i in &job.order[job.taken..job.taken + take] {
                     batch.push((job.id, i, job.texts[i].clone()));
                 }
                 job.taken += take;
-                if batch.len() == BATCH_SIZE {
+                if batch.len() == size {
                     break;
                 }
             }
