@@ -258,6 +258,16 @@ async fn configs_are_validated_with_clear_messages() {
         .await,
     );
     assert!(message.contains("unknown field `schema`"), "{message}");
+    // A sealed value is the server's to write, never the user's.
+    let message = invalid(
+        create(
+            "a",
+            ConnectorKind::Postgres,
+            json!({"url": "postgres://u:p@h/db", "url_sealed": "v1.AAAA"}),
+        )
+        .await,
+    );
+    assert!(message.contains("unknown field `url_sealed`"), "{message}");
     let message = invalid(create("a", ConnectorKind::Files, json!({})).await);
     assert!(message.contains("needs a `path`"), "{message}");
     let message = invalid(
