@@ -3,10 +3,12 @@
 //! vectors) compared to the query by cosine. It catches exact domain words
 //! ("NetSuite", "quota", "SLA") that sentence embeddings blur.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-/// A sparse, L2-normalised TF-IDF vector.
-pub(crate) type SparseVector = HashMap<String, f32>;
+/// A sparse, L2-normalised TF-IDF vector. Ordered, so that sums over it add
+/// in the same order every time and a text always gets the same score to the
+/// last bit (a `HashMap`'s order differs between instances).
+pub(crate) type SparseVector = BTreeMap<String, f32>;
 
 /// Inverse document frequencies learned from the exemplars, and each label's profile.
 #[derive(Debug, Clone)]
@@ -201,5 +203,30 @@ mod tests {
             &[None, Some(added)],
         );
         assert!(scores[1] > scores[0], "{scores:?}");
+    }
+
+    #[test]
+    fn a_text_scores_the_same_to_the_last_bit_every_time() {
+        let texts: Vec<(usize, &str)> = vec![
+            (
+                0,
+                "why did our cloud bill jump so much this month on aws and gcp",
+            ),
+            (
+                1,
+                "which salesforce opportunities slipped out of the quarter pipeline",
+            ),
+        ];
+        let query = "our aws cloud bill and salesforce pipeline jumped this quarter, why so much";
+        let first = LexicalIndex::new(2, &texts);
+        let scores = first.scores(&first.vector(query), &[]);
+        for _ in 0..20 {
+            let again = LexicalIndex::new(2, &texts);
+            let bits = |s: &[f32]| s.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&again.scores(&again.vector(query), &[])),
+                bits(&scores)
+            );
+        }
     }
 }
