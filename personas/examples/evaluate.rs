@@ -2,11 +2,11 @@
 //! release builds (the `aos` CLI offers the same through `server::classify_cli`):
 //!
 //! ```text
-//! AOS_MODEL_DIR=… cargo run --release -p personas --example evaluate -- clinc PATH [SHOTS]
+//! AOS_MODEL_DIR=… cargo run --release -p personas --example evaluate -- clinc PATH [SHOTS] [--no-adapt]
 //! AOS_MODEL_DIR=… cargo run --release -p personas --example evaluate -- labelled PATH
 //! ```
 
-use knowledge::embed::{Embedder, LocalEmbedder};
+use knowledge::embed::{AdaptOptions, Embedder, LocalEmbedder};
 use personas::Classifier;
 use personas::eval::{EvalError, Latency, clinc, labelled};
 use std::path::PathBuf;
@@ -39,9 +39,13 @@ async fn run() -> Result<(), String> {
         .as_slice()
     {
         ["clinc", path, rest @ ..] => {
-            let shots = rest.first().and_then(|s| s.parse().ok()).unwrap_or(10);
+            let options = clinc::EvalOptions {
+                shots: rest.first().and_then(|s| s.parse().ok()).unwrap_or(10),
+                adapt: (!rest.contains(&"--no-adapt")).then(AdaptOptions::default),
+                ..clinc::EvalOptions::default()
+            };
             let data = clinc::ClincData::load(&PathBuf::from(path)).map_err(text)?;
-            let report = clinc::evaluate(&embedder, &data, shots)
+            let report = clinc::evaluate(&embedder, &data, &options)
                 .await
                 .map_err(text)?;
             println!(

@@ -84,10 +84,15 @@ where
     Ok(())
 }
 
-/// Scores the few-shot engine on CLINC150 with `shots` exemplars per intent and
-/// prints accuracy, out-of-scope recall and precision, and latency.
-pub async fn eval_intents(embedder: &dyn Embedder, clinc_path: &Path, shots: usize) -> Result<()> {
+/// Scores the few-shot engine on CLINC150 as `options` say and prints
+/// accuracy, out-of-scope recall and precision, and latency.
+pub async fn eval_intents(
+    embedder: &dyn Embedder,
+    clinc_path: &Path,
+    options: &clinc::EvalOptions,
+) -> Result<()> {
     let data = clinc::ClincData::load(clinc_path)?;
+    let shots = options.shots;
     println!(
         "CLINC150: {} train, {} val, {} oos_train, {} oos_val; {shots} shots per intent",
         data.train.len(),
@@ -95,11 +100,25 @@ pub async fn eval_intents(embedder: &dyn Embedder, clinc_path: &Path, shots: usi
         data.oos_train.len(),
         data.oos_val.len()
     );
-    let r = clinc::evaluate(embedder, &data, shots).await?;
+    let r = clinc::evaluate(embedder, &data, options).await?;
     let c = r.config;
+    match &r.adaptation {
+        Some(a) => println!(
+            "encoder fine-tuned on the {} exemplars: {} epochs, learning rate {}, scale {}, \
+             batches of {} ({:.0} s)",
+            r.intents * shots,
+            a.epochs,
+            a.learning_rate,
+            a.scale,
+            a.batch_size,
+            r.adaptation_seconds
+        ),
+        None => println!("encoder as shipped (not fine-tuned)"),
+    }
     println!(
         "tuned on {} held-out in-scope + {} out-of-scope: neighbour weight {}, lexical weight {}, \
-         {} neighbours, temperature {:.4}, reject below {:.3} (held-out accuracy {:.1}%)",
+         {} neighbours, temperature {:.4}, reject below {:.3} (rejects {:.0}% of held-out \
+         out-of-scope; held-out accuracy {:.1}%)",
         r.heldout.0,
         r.heldout.1,
         c.neighbour_weight,
@@ -107,6 +126,7 @@ pub async fn eval_intents(embedder: &dyn Embedder, clinc_path: &Path, shots: usi
         c.neighbours,
         c.temperature,
         c.reject_below,
+        r.target_oos_recall * 100.0,
         r.heldout_accuracy * 100.0
     );
     println!(
@@ -128,8 +148,9 @@ pub async fn eval_intents(embedder: &dyn Embedder, clinc_path: &Path, shots: usi
     );
     for p in &r.tradeoff {
         println!(
-            "  other threshold {:.3}: accuracy with rejection {:.2}%, oos recall {:.2}%, oos precision {:.2}%",
+            "  other threshold {:.3} ({}): accuracy with rejection {:.2}%, oos recall {:.2}%, oos precision {:.2}%",
             p.reject_below,
+            p.chosen_by,
             p.accuracy_with_rejection * 100.0,
             p.oos_recall * 100.0,
             p.oos_precision * 100.0

@@ -140,6 +140,16 @@ pub enum EvalCommand {
         /// Training examples per intent.
         #[arg(long, default_value_t = 10)]
         shots: usize,
+        /// Score with the encoder as shipped, without first fine-tuning it on
+        /// the training examples (takes minutes; needs the local embedder).
+        #[arg(long)]
+        no_adapt: bool,
+        /// Passes over the training examples when fine-tuning.
+        #[arg(long, default_value_t = knowledge::embed::AdaptOptions::default().epochs)]
+        adapt_epochs: usize,
+        /// Share of held-out out-of-scope queries the threshold must reject.
+        #[arg(long, default_value_t = 0.7)]
+        target_oos_recall: f64,
     },
     /// Persona and intent accuracy on a labelled JSONL file (`text`, `persona`, `intent`).
     Personas { file: PathBuf },

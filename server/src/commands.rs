@@ -135,9 +135,23 @@ pub async fn run(cli: Cli) -> Result<()> {
             let classifier = personas::Classifier::builtin(Arc::clone(service.embedder())).await?;
             crate::classify_cli::classify_stdin(&classifier, persona_hint).await
         }
-        Command::Eval(EvalCommand::Intents { clinc, shots }) => {
+        Command::Eval(EvalCommand::Intents {
+            clinc,
+            shots,
+            no_adapt,
+            adapt_epochs,
+            target_oos_recall,
+        }) => {
             let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
-            crate::classify_cli::eval_intents(service.embedder().as_ref(), &clinc, shots).await
+            let options = personas::eval::clinc::EvalOptions {
+                shots,
+                adapt: (!no_adapt).then_some(knowledge::embed::AdaptOptions {
+                    epochs: adapt_epochs,
+                    ..Default::default()
+                }),
+                target_oos_recall,
+            };
+            crate::classify_cli::eval_intents(service.embedder().as_ref(), &clinc, &options).await
         }
         Command::Eval(EvalCommand::Personas { file }) => {
             let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;

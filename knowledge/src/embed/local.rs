@@ -9,7 +9,8 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config, DTYPE};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
-use super::{EmbedError, EmbedFuture, Embedder, TokenCounter};
+use super::adapt::{self, AdaptOptions, LabelledText};
+use super::{AdaptFuture, EmbedError, EmbedFuture, Embedder, TokenCounter};
 
 const MODEL_ID: &str = "local/all-MiniLM-L6-v2";
 const DIMENSION: usize = 384;
@@ -39,6 +40,11 @@ impl std::fmt::Debug for LocalEmbedder {
 }
 
 struct Model {
+    /// [`MODEL_ID`], or that with an adaptation's fingerprint.
+    model_id: String,
+    /// Where the original weights are, for [`LocalEmbedder::adapted`].
+    model_dir: PathBuf,
+    config: Config,
     bert: BertModel,
     /// Pads each batch to its longest input and truncates at the model's limit.
     tokenizer: Tokenizer,
@@ -100,13 +106,58 @@ impl LocalEmbedder {
         let vb = VarBuilder::from_buffered_safetensors(weights, DTYPE, &device)
             .map_err(|e| load_error(&weights_path, e))?;
         let bert = BertModel::load(vb, &config).map_err(|e| load_error(&weights_path, e))?;
-
-        let inner = Arc::new(Model {
+        Self::start(Model {
+            model_id: MODEL_ID.to_owned(),
+            model_dir: model_dir.to_path_buf(),
+            config,
             bert,
             tokenizer,
             counter,
             device,
-        });
+        })
+    }
+
+    /// A copy of this embedder fine-tuned on `examples` (see [`adapt`](super::adapt)),
+    /// with its own threads and a model id naming the adaptation. Blocks for
+    /// as long as training takes: minutes for a thousand examples.
+    pub fn adapted(
+        &self,
+        examples: &[LabelledText],
+        options: &AdaptOptions,
+    ) -> Result<LocalEmbedder, EmbedError> {
+        let model = &self.inner;
+        let weights_path = model.model_dir.join("model.safetensors");
+        let buffer = std::fs::read(&weights_path).map_err(|e| load_error(&weights_path, e))?;
+        let weights = adapt::read_weights(&buffer, &model.device)
+            .map_err(|e| load_error(&weights_path, e))?;
+        let tuned = adapt::fine_tune(
+            &weights,
+            model.config.num_hidden_layers,
+            &model.tokenizer,
+            examples,
+            options,
+        )?;
+        let vb = adapt::var_builder(tuned, &model.device);
+        let bert = BertModel::load(vb, &model.config).map_err(compute_error)?;
+        Self::start(Model {
+            model_id: format!(
+                "{}+adapted-{:016x}",
+                model.model_id,
+                adapt::fingerprint(examples, options)
+            ),
+            model_dir: model.model_dir.clone(),
+            config: model.config.clone(),
+            bert,
+            tokenizer: model.tokenizer.clone(),
+            counter: model.counter.clone(),
+            device: model.device.clone(),
+        })
+    }
+
+    /// Starts the worker threads serving `model`.
+    fn start(model: Model) -> Result<Self, EmbedError> {
+        let model_dir = model.model_dir.clone();
+        let inner = Arc::new(model);
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         let queue = Arc::new(Queue {
             workers,
@@ -118,7 +169,7 @@ impl LocalEmbedder {
                 .name(format!("aos-embed-{n}"))
                 .spawn(move || model.serve(&queue))
                 .map_err(|e| {
-                    load_error(model_dir, format!("cannot start an embedding thread: {e}"))
+                    load_error(&model_dir, format!("cannot start an embedding thread: {e}"))
                 })?;
         }
         Ok(Self {
@@ -135,7 +186,7 @@ impl LocalEmbedder {
 
 impl Embedder for LocalEmbedder {
     fn model_id(&self) -> &str {
-        MODEL_ID
+        &self.inner.model_id
     }
 
     fn dimension(&self) -> usize {
@@ -152,6 +203,27 @@ impl Embedder for LocalEmbedder {
             answer
                 .await
                 .map_err(|_| EmbedError::Permanent("the embedding threads have stopped".into()))?
+        })
+    }
+
+    fn adapt<'a>(
+        &'a self,
+        examples: &'a [LabelledText],
+        options: &'a AdaptOptions,
+    ) -> AdaptFuture<'a> {
+        Box::pin(async move {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let (this, examples, options) = (self.clone(), examples.to_vec(), *options);
+            std::thread::Builder::new()
+                .name("aos-embed-adapt".into())
+                .spawn(move || {
+                    let _ = reply.send(this.adapted(&examples, &options));
+                })
+                .map_err(|e| compute_error(format!("cannot start the training thread: {e}")))?;
+            let adapted = answer
+                .await
+                .map_err(|_| compute_error("the training thread stopped"))??;
+            Ok(Arc::new(adapted) as Arc<dyn Embedder>)
         })
     }
 }
@@ -538,5 +610,88 @@ mod tests {
             msg.contains("/nonexistent/model") && msg.contains("scripts/fetch-model.sh"),
             "{msg}"
         );
+    }
+
+    /// Mean cosine between texts of the same label less that between texts of
+    /// different labels.
+    fn margin(vectors: &[Vec<f32>], labels: &[usize]) -> f32 {
+        let (mut same, mut other) = (Vec::new(), Vec::new());
+        for i in 0..vectors.len() {
+            for j in i + 1..vectors.len() {
+                let bucket = if labels[i] == labels[j] {
+                    &mut same
+                } else {
+                    &mut other
+                };
+                bucket.push(cosine(&vectors[i], &vectors[j]));
+            }
+        }
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+        mean(&same) - mean(&other)
+    }
+
+    #[tokio::test]
+    async fn adapting_pulls_a_labels_texts_together_under_a_new_model_id() {
+        // Two labels whose texts share words across labels, not within them.
+        let examples: Vec<LabelledText> = [
+            ("book a table for two tonight", 0),
+            ("reserve a restaurant for friday", 0),
+            ("can you get us dinner reservations", 0),
+            ("i need a table at an italian place", 0),
+            ("how many calories are in a table spoon of butter", 1),
+            ("is friday's dinner healthy enough", 1),
+            ("nutrition facts for a restaurant burger", 1),
+            ("how much protein is in two eggs", 1),
+        ]
+        .iter()
+        .map(|(t, l)| (t.to_string(), *l))
+        .collect();
+        let texts: Vec<String> = examples.iter().map(|(t, _)| t.clone()).collect();
+        let labels: Vec<usize> = examples.iter().map(|(_, l)| *l).collect();
+        let before = margin(
+            &embed(&texts.iter().map(String::as_str).collect::<Vec<_>>()).await,
+            &labels,
+        );
+
+        let options = AdaptOptions {
+            epochs: 6,
+            learning_rate: 1e-4,
+            batch_size: 4,
+            ..AdaptOptions::default()
+        };
+        let adapted = embedder()
+            .adapt(&examples, &options)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            adapted
+                .model_id()
+                .starts_with("local/all-MiniLM-L6-v2+adapted-"),
+            "{}",
+            adapted.model_id()
+        );
+        assert_eq!(adapted.dimension(), 384);
+        let after = margin(&adapted.embed(&texts).await.unwrap(), &labels);
+        assert!(after > before + 0.1, "margin {before} -> {after}");
+
+        // The original is untouched.
+        assert_eq!(embedder().model_id(), "local/all-MiniLM-L6-v2");
+        let again = margin(
+            &embed(&texts.iter().map(String::as_str).collect::<Vec<_>>()).await,
+            &labels,
+        );
+        assert!((again - before).abs() < 1e-5);
+    }
+
+    #[tokio::test]
+    async fn adapting_needs_two_labels() {
+        let one_label = vec![("a".to_string(), 0), ("b".to_string(), 0)];
+        let err = embedder()
+            .adapt(&one_label, &AdaptOptions::default())
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("at least two labels"), "{err}");
     }
 }

@@ -6,6 +6,7 @@
 //! OpenAI-compatible `/v1/embeddings` endpoint. [`TokenCounter`] measures and cuts
 //! text in the local model's tokens, so the chunker can size chunks to fit it.
 
+pub mod adapt;
 mod local;
 mod openai;
 mod tokens;
@@ -13,7 +14,9 @@ mod tokens;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 
+pub use adapt::{AdaptOptions, LabelledText};
 pub use local::LocalEmbedder;
 pub use openai::{OpenAiEmbedder, OpenAiOptions};
 pub use tokens::TokenCounter;
@@ -21,6 +24,10 @@ pub use tokens::TokenCounter;
 /// The future returned by [`Embedder::embed`].
 pub type EmbedFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Vec<Vec<f32>>, EmbedError>> + Send + 'a>>;
+
+/// The future returned by [`Embedder::adapt`].
+pub type AdaptFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Arc<dyn Embedder>, EmbedError>> + Send + 'a>>;
 
 /// Turns texts into vectors that can be compared with [`cosine`] (or a plain dot
 /// product, since they are unit length).
@@ -36,6 +43,23 @@ pub trait Embedder: Send + Sync {
     /// L2-normalised embeddings, one per input, in input order. An empty slice
     /// gives an empty result without any work.
     fn embed<'a>(&'a self, texts: &'a [String]) -> EmbedFuture<'a>;
+
+    /// A copy of this embedder fine-tuned so that texts of one label embed
+    /// close together (see [`adapt`]), under a model id of its own. Only a
+    /// model that runs here can be adapted; the default refuses.
+    fn adapt<'a>(
+        &'a self,
+        examples: &'a [LabelledText],
+        options: &'a AdaptOptions,
+    ) -> AdaptFuture<'a> {
+        let _ = (examples, options);
+        let model = self.model_id().to_owned();
+        Box::pin(async move {
+            Err(EmbedError::Permanent(format!(
+                "the embedding model {model} runs elsewhere and cannot be adapted here"
+            )))
+        })
+    }
 }
 
 /// Why embedding failed, sorted by what the caller does next.

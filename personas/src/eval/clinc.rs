@@ -5,8 +5,13 @@
 //! plus `oos_train` form the held-out set on which evidence weights,
 //! temperature and the out-of-scope threshold are tuned. `val` and `oos_val`
 //! are only ever scored, one query at a time, timing embedding included.
+//!
+//! With [`EvalOptions::adapt`], the encoder is first fine-tuned on the
+//! exemplars alone (see `knowledge::embed::adapt`) and everything after runs
+//! on the tuned encoder. The out-of-scope threshold is set to reject
+//! [`EvalOptions::target_oos_recall`] of the held-out out-of-scope queries.
 
-use knowledge::embed::Embedder;
+use knowledge::embed::{AdaptOptions, Embedder};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -45,11 +50,38 @@ impl ClincData {
     }
 }
 
+/// How the evaluation runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EvalOptions {
+    /// Exemplars per intent.
+    pub shots: usize,
+    /// Fine-tune the encoder on the exemplars first.
+    pub adapt: Option<AdaptOptions>,
+    /// Share of held-out out-of-scope queries the threshold must reject.
+    pub target_oos_recall: f64,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            shots: 10,
+            adapt: None,
+            target_oos_recall: 0.7,
+        }
+    }
+}
+
 /// What the CLINC150 evaluation measured.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ClincReport {
     /// Exemplars per intent.
     pub shots: usize,
+    /// How the encoder was fine-tuned, if it was.
+    pub adaptation: Option<AdaptOptions>,
+    /// Seconds the fine-tuning took (0 without).
+    pub adaptation_seconds: f64,
+    /// Share of held-out out-of-scope queries the threshold was set to reject.
+    pub target_oos_recall: f64,
     /// Number of in-scope intents.
     pub intents: usize,
     /// Held-out examples used for tuning (in-scope, out-of-scope).
@@ -66,7 +98,8 @@ pub struct ClincReport {
     pub oos_recall: f64,
     /// Share of rejected `val` + `oos_val` queries that were out-of-scope.
     pub oos_precision: f64,
-    /// Other thresholds: those rejecting 60%, 70%, 80% of held-out out-of-scope queries.
+    /// Other thresholds: the held-out out-of-scope F1 optimum, and those
+    /// rejecting 60%, 70%, 80% of held-out out-of-scope queries.
     pub tradeoff: Vec<OperatingPoint>,
     /// Expected calibration error of the top probability on `val` (10 bins).
     pub calibration_error: f64,
@@ -77,8 +110,10 @@ pub struct ClincReport {
 }
 
 /// Scores on `val` + `oos_val` with one out-of-scope threshold.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct OperatingPoint {
+    /// How the threshold was picked on held-out data.
+    pub chosen_by: String,
     /// Best combined score below which a query is rejected.
     pub reject_below: f32,
     /// `val` accuracy, rejected in-scope queries counting as wrong.
@@ -97,7 +132,7 @@ struct Outcome {
     out_of_scope: bool,
 }
 
-fn operating_point(outcomes: &[Outcome], reject_below: f32) -> OperatingPoint {
+fn operating_point(outcomes: &[Outcome], reject_below: f32, chosen_by: String) -> OperatingPoint {
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let count = |f: &dyn Fn(&Outcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
     let rejected = |o: &Outcome| o.best_score < reject_below;
@@ -107,6 +142,7 @@ fn operating_point(outcomes: &[Outcome], reject_below: f32) -> OperatingPoint {
     let rejected_oos = count(&|o| o.out_of_scope && rejected(o));
     let rejected_all = count(&|o| rejected(o));
     OperatingPoint {
+        chosen_by,
         reject_below,
         accuracy_with_rejection: ratio(kept_right, in_scope),
         oos_recall: ratio(rejected_oos, oos),
@@ -114,12 +150,14 @@ fn operating_point(outcomes: &[Outcome], reject_below: f32) -> OperatingPoint {
     }
 }
 
-/// Trains on `shots` examples per intent, tunes on held-out data, scores `val`.
+/// Trains on `shots` examples per intent (fine-tuning the encoder on them
+/// when asked), tunes on held-out data, scores `val`.
 pub async fn evaluate(
     embedder: &dyn Embedder,
     data: &ClincData,
-    shots: usize,
+    options: &EvalOptions,
 ) -> Result<ClincReport, EvalError> {
+    let shots = options.shots;
     let mut labels: Vec<&str> = data.train.iter().map(|(_, l)| l.as_str()).collect();
     labels.sort_unstable();
     labels.dedup();
@@ -137,6 +175,18 @@ pub async fn evaluate(
     }
     let heldout_sizes = (heldout.len(), data.oos_train.len());
     heldout.extend(data.oos_train.iter().map(|(t, _)| (None, t.clone())));
+
+    let started = Instant::now();
+    let adapted = match &options.adapt {
+        Some(adapt) => {
+            let labelled: Vec<(String, usize)> =
+                exemplars.iter().map(|(l, t)| (t.clone(), *l)).collect();
+            Some(embedder.adapt(&labelled, adapt).await?)
+        }
+        None => None,
+    };
+    let adaptation_seconds = started.elapsed().as_secs_f64();
+    let embedder = adapted.as_deref().unwrap_or(embedder);
 
     let texts: Vec<String> = exemplars.iter().map(|(_, t)| t.clone()).collect();
     let vectors = embedder.embed(&texts).await?;
@@ -159,7 +209,8 @@ pub async fn evaluate(
         tuning.push((k, evidence));
     }
     let truth: Vec<Option<usize>> = heldout.iter().map(|(l, _)| *l).collect();
-    let (config, heldout_accuracy, heldout_oos_scores) = tune(&tuning, &truth);
+    let (config, heldout_accuracy, heldout_oos_scores, f1_threshold) =
+        tune(&tuning, &truth, options.target_oos_recall);
 
     let (mut latencies, mut scoring) = (Vec::new(), Vec::new());
     let (mut outcomes, mut calibration) = (Vec::new(), Vec::new());
@@ -191,13 +242,26 @@ pub async fn evaluate(
         });
     }
     let correct = outcomes.iter().filter(|o| o.right).count();
-    let tuned = operating_point(&outcomes, config.reject_below);
-    let tradeoff = [0.6, 0.7, 0.8]
-        .iter()
-        .map(|q| operating_point(&outcomes, quantile(&heldout_oos_scores, *q)))
-        .collect();
+    let tuned = operating_point(&outcomes, config.reject_below, String::new());
+    let f1 = operating_point(&outcomes, f1_threshold, "held-out F1".into());
+    let by_recall = [0.6, 0.7, 0.8].into_iter().map(|q| {
+        let threshold = quantile(&heldout_oos_scores, q);
+        operating_point(
+            &outcomes,
+            threshold,
+            format!("held-out recall {:.0}%", q * 100.0),
+        )
+    });
+    let tradeoff = std::iter::once(f1).chain(by_recall).collect();
     Ok(ClincReport {
         shots,
+        adaptation: options.adapt,
+        adaptation_seconds: if options.adapt.is_some() {
+            adaptation_seconds
+        } else {
+            0.0
+        },
+        target_oos_recall: options.target_oos_recall,
         intents: labels.len(),
         heldout: heldout_sizes,
         config,
@@ -222,11 +286,14 @@ fn quantile(scores: &[f32], q: f64) -> f32 {
 }
 
 /// Grid search on held-out data: weights by accuracy, temperature by
-/// log-likelihood, threshold by out-of-scope F1.
+/// log-likelihood, threshold by the share of out-of-scope queries it must
+/// reject (`target_oos_recall`). Also returns the held-out out-of-scope best
+/// scores and the threshold that maximises out-of-scope F1, for comparison.
 fn tune(
     tuning: &[(usize, Vec<Evidence>)],
     truth: &[Option<usize>],
-) -> (ScoringConfig, f64, Vec<f32>) {
+    target_oos_recall: f64,
+) -> (ScoringConfig, f64, Vec<f32>, f32) {
     let mut best = (ScoringConfig::default(), -1.0);
     for (k, evidence) in tuning {
         for neighbour_weight in [0.0, 0.25, 0.5, 1.0] {
@@ -276,7 +343,7 @@ fn tune(
         .zip(truth)
         .map(|(s, t)| (top(s).1, t.is_none()))
         .collect();
-    let mut best_f1 = -1.0;
+    let (mut best_f1, mut f1_threshold) = (-1.0, 0.0);
     for step in 0..=300 {
         let threshold = step as f32 * 0.002;
         let (mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0);
@@ -294,15 +361,16 @@ fn tune(
             0.0
         };
         if f1 > best_f1 {
-            (best_f1, config.reject_below) = (f1, threshold);
+            (best_f1, f1_threshold) = (f1, threshold);
         }
     }
-    let oos_scores = best_scores
+    let oos_scores: Vec<f32> = best_scores
         .iter()
         .filter(|(_, oos)| *oos)
         .map(|(s, _)| *s)
         .collect();
-    (config, accuracy, oos_scores)
+    config.reject_below = quantile(&oos_scores, target_oos_recall);
+    (config, accuracy, oos_scores, f1_threshold)
 }
 
 /// The best label and its score.
