@@ -74,7 +74,11 @@ async fn the_fine_tuned_encoder_is_scored_on_val_with_its_operating_points() {
     assert_eq!(report.adaptation, Some(adapt));
     assert!(report.adaptation_seconds > 0.0);
     assert!(report.accuracy >= 5.0 / 6.0, "{report:?}");
-    let chosen: Vec<&str> = report.tradeoff.iter().map(|p| p.chosen_by.as_str()).collect();
+    let chosen: Vec<&str> = report
+        .tradeoff
+        .iter()
+        .map(|p| p.chosen_by.as_str())
+        .collect();
     assert_eq!(
         chosen,
         [
