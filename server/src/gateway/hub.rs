@@ -32,6 +32,31 @@ pub fn start(
     tx
 }
 
+/// Applies the kept cancel requests of the turns running here: those
+/// published while this replica's subscription was down.
+pub async fn apply_missed_cancels(
+    redis: &mut redis::aio::MultiplexedConnection,
+    prefix: &str,
+    gateway: &super::Gateway,
+) -> Result<usize, redis::RedisError> {
+    let running = gateway.running_here();
+    if running.is_empty() {
+        return Ok(0);
+    }
+    let keys: Vec<String> = running
+        .iter()
+        .map(|id| super::cancelled_key(prefix, *id))
+        .collect();
+    let kept: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query_async(redis).await?;
+    let applied = kept
+        .iter()
+        .flatten()
+        .filter_map(|payload| serde_json::from_str(payload).ok())
+        .filter(|request| gateway.cancel_here(request) == Some(true))
+        .count();
+    Ok(applied)
+}
+
 async fn follow(
     redis_url: &str,
     prefix: &str,
@@ -44,6 +69,9 @@ async fn follow(
     let cancel_channel = super::cancel_channel(prefix);
     pubsub.psubscribe(format!("{channel_prefix}*")).await?;
     pubsub.subscribe(&cancel_channel).await?;
+    // Cancels published while this replica was not subscribed.
+    let mut redis = client.get_multiplexed_async_connection().await?;
+    apply_missed_cancels(&mut redis, prefix, gateway).await?;
     let mut messages = pubsub.on_message();
     while let Some(message) = messages.next().await {
         let channel = message.get_channel_name();
@@ -70,4 +98,59 @@ async fn follow(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::buffer::Owner;
+    use crate::gateway::{CancelRequest, Gateway, cancelled_key, limits::Limits};
+
+    #[tokio::test]
+    async fn a_cancel_kept_while_unsubscribed_stops_the_owners_turn_only() {
+        let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let client = redis::Client::open(url).unwrap();
+        let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+        let prefix = format!("aos-test-{}:", Uuid::new_v4());
+        let limits = Limits {
+            per_user_per_minute: 1,
+            per_tenant_per_minute: 1,
+            max_text_chars: 1,
+        };
+        let gateway = Gateway::new(personas::PersonaSet::builtin().unwrap(), limits, None);
+        let owner = Owner {
+            tenant: Uuid::new_v4(),
+            subject: Uuid::new_v4(),
+        };
+        let stranger = Owner {
+            subject: Uuid::new_v4(),
+            ..owner
+        };
+        let (mine, foreign, other) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let mine_token = gateway.register(owner, mine);
+        let foreign_token = gateway.register(owner, foreign);
+        let other_token = gateway.register(owner, other);
+        for (id, by) in [(mine, owner), (foreign, stranger)] {
+            let request = serde_json::to_string(&CancelRequest {
+                message_id: id,
+                owner: by,
+            })
+            .unwrap();
+            let _: () = redis::cmd("SET")
+                .arg(cancelled_key(&prefix, id))
+                .arg(request)
+                .arg("EX")
+                .arg(60)
+                .query_async(&mut redis)
+                .await
+                .unwrap();
+        }
+        let applied = apply_missed_cancels(&mut redis, &prefix, &gateway)
+            .await
+            .unwrap();
+        assert_eq!(applied, 1);
+        assert!(mine_token.is_cancelled());
+        assert!(!foreign_token.is_cancelled(), "another user's cancel");
+        assert!(!other_token.is_cancelled(), "no cancel was kept for it");
+    }
 }

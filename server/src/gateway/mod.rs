@@ -59,6 +59,16 @@ pub fn cancel_channel(prefix: &str) -> String {
     format!("{prefix}cancel")
 }
 
+/// Where a [`CancelRequest`] is also kept for [`CANCEL_KEPT_SECS`], for a
+/// replica that was not subscribed when it was published.
+pub fn cancelled_key(prefix: &str, message_id: Uuid) -> String {
+    format!("{prefix}cancelled:{message_id}")
+}
+
+/// How long a cancel request outlives its publication: longer than a
+/// subscription takes to come back.
+const CANCEL_KEPT_SECS: u64 = 600;
+
 /// How long a `client_msg_id` is remembered.
 const IDEMPOTENCY_SECS: u64 = 24 * 3600;
 
@@ -124,12 +134,32 @@ impl Gateway {
             return Err(not_found());
         }
         let payload = serde_json::to_string(&request).map_err(ApiError::internal)?;
+        let prefix = &state.settings.redis_prefix;
         let mut redis = state.redis.clone();
-        let _: usize = redis
-            .publish(cancel_channel(&state.settings.redis_prefix), payload)
+        // Published for the replica running it, and kept for a while in case
+        // that replica's subscription is reconnecting: it reads the key back
+        // when it subscribes again.
+        let _: () = redis::pipe()
+            .set_ex(
+                cancelled_key(prefix, message_id),
+                &payload,
+                CANCEL_KEPT_SECS,
+            )
+            .ignore()
+            .publish(cancel_channel(prefix), &payload)
+            .ignore()
+            .query_async(&mut redis)
             .await
             .map_err(|e| ApiError::Unavailable(format!("Redis is unavailable: {e}")))?;
         Ok(())
+    }
+
+    /// The turns running in this process.
+    pub fn running_here(&self) -> Vec<Uuid> {
+        self.running
+            .lock()
+            .map(|running| running.keys().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Marks a message as followed by a client again (after a reconnect), so
