@@ -3,12 +3,18 @@
 //! vectors) compared to the query by cosine. It catches exact domain words
 //! ("NetSuite", "quota", "SLA") that sentence embeddings blur.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::BuildHasherDefault;
 
-/// A sparse, L2-normalised TF-IDF vector. Ordered, so that sums over it add
-/// in the same order every time and a text always gets the same score to the
-/// last bit (a `HashMap`'s order differs between instances).
-pub(crate) type SparseVector = BTreeMap<String, f32>;
+/// A hasher with fixed keys: maps built by the same insertions iterate in the
+/// same order, so sums over them add in the same order every time and a text
+/// always gets the same score to the last bit. (The default `RandomState`
+/// differs between instances, and so did the last bit of a confidence.)
+type Fixed = BuildHasherDefault<DefaultHasher>;
+
+/// A sparse, L2-normalised TF-IDF vector.
+pub(crate) type SparseVector = HashMap<String, f32, Fixed>;
 
 /// Inverse document frequencies learned from the exemplars, and each label's profile.
 #[derive(Debug, Clone)]
@@ -65,7 +71,7 @@ impl LexicalIndex {
     }
 
     fn weigh(&self, terms: &[String]) -> SparseVector {
-        let mut counts: HashMap<&str, f32> = HashMap::new();
+        let mut counts: HashMap<&str, f32, Fixed> = HashMap::default();
         for term in terms {
             *counts.entry(term).or_default() += 1.0;
         }
@@ -196,7 +202,7 @@ mod tests {
         );
         let scores = index.scores(&index.vector("why did the aws bill go up"), &[]);
         assert!(scores[0] > scores[1] && scores[1] == 0.0, "{scores:?}");
-        let mut added = SparseVector::new();
+        let mut added = SparseVector::default();
         add_into(&mut added, &index.vector("why did the aws bill go up"));
         let scores = index.scores(
             &index.vector("why did the aws bill go up"),
