@@ -100,7 +100,12 @@ pub async fn eval_intents(
         data.oos_train.len(),
         data.oos_val.len()
     );
-    let r = clinc::evaluate(embedder, &data, options).await?;
+    let r = clinc::evaluate(embedder, &data, options)
+        .await
+        .with_context(|| match options.adapt {
+            Some(_) => "the CLINC150 evaluation failed (--no-adapt scores the encoder as shipped)",
+            None => "the CLINC150 evaluation failed",
+        })?;
     let c = r.config;
     match &r.adaptation {
         Some(a) => println!(
