@@ -10,7 +10,7 @@
 //! out-of-scope. An LLM tie-breaker can later be consulted on results whose
 //! `confidence` is low, choosing among `alternatives`.
 
-use knowledge::embed::{EmbedError, Embedder};
+use knowledge::embed::{EmbedError, Embedded, Embedder};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -34,10 +34,10 @@ pub struct ClassifyInput<'a> {
     pub persona_hint: Option<Persona>,
     /// The previous turn of the same conversation, if any.
     pub previous: Option<PreviousTurn>,
-    /// `text` already embedded by this classifier's embedder, when the caller
-    /// needs the vector anyway (a turn searches with it too); one of another
-    /// length is ignored and the text embedded again.
-    pub embedding: Option<&'a [f32]>,
+    /// `text` already embedded, when the caller needs the vector anyway (a
+    /// turn searches with it too). Used only if this classifier's embedder
+    /// made it; otherwise the text is embedded again.
+    pub embedding: Option<Embedded<'a>>,
 }
 
 /// A runner-up intent.
@@ -267,9 +267,12 @@ impl Classifier {
         if text.is_empty() {
             return Err(ClassifyError::EmptyText);
         }
-        let embedding = match input.embedding {
-            Some(given) if given.len() == self.embedder.dimension() => given.to_vec(),
-            _ => {
+        let given = input
+            .embedding
+            .and_then(|e| e.usable_by(self.embedder.as_ref()));
+        let embedding = match given {
+            Some(given) => given.to_vec(),
+            None => {
                 let vectors = self.embedder.embed(&[text.to_owned()]).await?;
                 vectors.into_iter().next().unwrap_or_default()
             }

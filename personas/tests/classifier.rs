@@ -242,48 +242,65 @@ async fn bad_input_gives_a_result_or_a_clear_error() {
 }
 
 #[tokio::test]
-async fn a_given_embedding_is_used_and_one_of_the_wrong_length_is_ignored() {
-    use knowledge::embed::Embedder;
+async fn a_given_embedding_is_used_only_if_the_classifiers_model_made_it() {
+    use knowledge::embed::{Embedded, Embedder};
     let dir = std::env::var_os("AOS_MODEL_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/var/cache/aos/models/all-MiniLM-L6-v2"));
     let embedder = LocalEmbedder::load(&dir).expect("model loads");
+    let model = embedder.model_id().to_owned();
     let text = "Which of our data connectors failed last night?";
     let other = "What will the weather be like in Paris tomorrow?";
     let vectors = embedder
         .embed(&[text.to_owned(), other.to_owned()])
         .await
         .unwrap();
-    fn with<'a>(text: &'a str, embedding: Option<&'a [f32]>) -> ClassifyInput<'a> {
+    fn with<'a>(text: &'a str, model_id: &'a str, vector: Option<&'a [f32]>) -> ClassifyInput<'a> {
         ClassifyInput {
             text,
             persona_hint: None,
             previous: None,
-            embedding,
+            embedding: vector.map(|vector| Embedded { model_id, vector }),
         }
     }
     let classifier = classifier().await;
     let none = TenantExemplars::default();
-    let plain = classifier.classify(with(text, None), &none).await.unwrap();
+    let plain = classifier
+        .classify(with(text, &model, None), &none)
+        .await
+        .unwrap();
     let given = classifier
-        .classify(with(text, Some(&vectors[0])), &none)
+        .classify(with(text, &model, Some(&vectors[0])), &none)
         .await
         .unwrap();
     assert_eq!((given.intent, given.persona), (plain.intent, plain.persona));
     assert!((given.confidence - plain.confidence).abs() < 1e-3);
     // Another text's vector moves the decision: it is really used.
     let moved = classifier
-        .classify(with(text, Some(&vectors[1])), &none)
+        .classify(with(text, &model, Some(&vectors[1])), &none)
         .await
         .unwrap();
     assert!(
         (moved.confidence - plain.confidence).abs() > 1e-3 || moved.intent != plain.intent,
         "{moved:?} vs {plain:?}"
     );
-    let ignored = classifier
-        .classify(with(text, Some(&[0.5f32; 3])), &none)
-        .await
-        .unwrap();
-    assert_eq!(ignored.intent, plain.intent);
-    assert!((ignored.confidence - plain.confidence).abs() < 1e-3);
+    // The same vector said to come from another model (an adapted encoder,
+    // say) or of the wrong length is not used: the text is embedded again.
+    for (model_id, vector) in [
+        (
+            "local/all-MiniLM-L6-v2+adapted-0123456789abcdef",
+            &vectors[1][..],
+        ),
+        (model.as_str(), &[0.5f32; 3][..]),
+    ] {
+        let ignored = classifier
+            .classify(with(text, model_id, Some(vector)), &none)
+            .await
+            .unwrap();
+        assert_eq!(ignored.intent, plain.intent, "{model_id}");
+        assert!(
+            (ignored.confidence - plain.confidence).abs() < 1e-3,
+            "{model_id}"
+        );
+    }
 }

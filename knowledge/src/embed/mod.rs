@@ -62,6 +62,25 @@ pub trait Embedder: Send + Sync {
     }
 }
 
+/// A vector and the model that made it. Vectors are comparable only with
+/// vectors of the same model (an adapted encoder has a model id of its own),
+/// so a vector handed from one component to another travels with its model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Embedded<'a> {
+    /// [`Embedder::model_id`] of the model that made `vector`.
+    pub model_id: &'a str,
+    /// The unit-length vector.
+    pub vector: &'a [f32],
+}
+
+impl<'a> Embedded<'a> {
+    /// The vector, if `embedder` made it (same model id and dimension).
+    pub fn usable_by(self, embedder: &dyn Embedder) -> Option<&'a [f32]> {
+        (self.model_id == embedder.model_id() && self.vector.len() == embedder.dimension())
+            .then_some(self.vector)
+    }
+}
+
 /// Why embedding failed, sorted by what the caller does next.
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {

@@ -2,6 +2,7 @@
 //! plan and act, answer, record. Events go to the caller's channel and to a
 //! Redis buffer, so a client that reconnects (to any replica) can resume.
 
+use knowledge::embed::Embedded;
 use personas::{ClassifyInput, Intent, PreviousTurn};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -348,9 +349,12 @@ impl Job<'_> {
                 let stage = Instant::now();
                 let vector = self.embed_question(&redacted_question).await;
                 outcome.timings.classify += millis(stage);
-                let c = self
-                    .classify(&classify, vector.as_deref(), emit, outcome)
-                    .await?;
+                let embedder = state.knowledge.embedder();
+                let given = vector.as_deref().map(|vector| Embedded {
+                    model_id: embedder.model_id(),
+                    vector,
+                });
+                let c = self.classify(&classify, given, emit, outcome).await?;
                 (c.persona, Some(c), vector)
             }
         };
@@ -370,9 +374,14 @@ impl Job<'_> {
             let mut query = knowledge::search::SearchQuery::new(&redacted_question, CITATIONS);
             query.scope = definition.retrieval_scope();
             query.weights = definition.fusion;
+            let embedder = state.knowledge.embedder();
+            let given = question_vector.as_deref().map(|vector| Embedded {
+                model_id: embedder.model_id(),
+                vector,
+            });
             let results = state
                 .knowledge
-                .search_embedded(&state.db, tenant, &query, question_vector.as_deref())
+                .search_embedded(&state.db, tenant, &query, given)
                 .await?;
             outcome.citations = results
                 .hits
@@ -647,7 +656,7 @@ impl Job<'_> {
     async fn classify(
         &self,
         input: &Classify<'_>,
-        embedding: Option<&[f32]>,
+        embedding: Option<Embedded<'_>>,
         emit: &mut Emitter,
         outcome: &mut Outcome,
     ) -> Result<personas::Classification, ApiError> {

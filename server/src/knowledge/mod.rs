@@ -10,7 +10,7 @@ use knowledge::analyze::Analyzer;
 use knowledge::chunk::ChunkSizes;
 use knowledge::embed::LocalEmbedder;
 use knowledge::embed::OpenAiEmbedder;
-use knowledge::embed::{Embedder, TokenCounter};
+use knowledge::embed::{Embedded, Embedder, TokenCounter};
 use knowledge::ingest::{self, DocumentMeta};
 use knowledge::parse::Format;
 use knowledge::search::{SearchHit, SearchMode, SearchQuery};
@@ -306,13 +306,14 @@ impl KnowledgeService {
         db: &Db,
         tenant: TenantId,
         query: &SearchQuery,
-        embedded: Option<&[f32]>,
+        embedded: Option<Embedded<'_>>,
     ) -> Result<SearchResults, KnowledgeError> {
         let started = Instant::now();
-        let embedding = match embedded {
+        let given = embedded.and_then(|e| e.usable_by(self.embedder.as_ref()));
+        let embedding = match given {
             _ if query.mode == SearchMode::Lexical => None,
-            Some(given) if given.len() == self.embedder.dimension() => Some(given.to_vec()),
-            _ => {
+            Some(given) => Some(given.to_vec()),
+            None => {
                 let mut vectors = self
                     .embedder
                     .embed(std::slice::from_ref(&query.text))
