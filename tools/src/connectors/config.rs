@@ -388,16 +388,21 @@ mod tests {
     fn a_stored_url_is_sealed_for_its_connector_and_opens_only_there() {
         let secrets = SecretBox::from_master_secret(b"a master secret of 32 bytes or more!", "t");
         let (id, other) = (Uuid::new_v4(), Uuid::new_v4());
-        let given = json!({"url": "postgres://u:pw@h:6543/db", "schemas": ["crm"]});
+        let given = json!({"url": "postgres://u:Hunter2-Secret@h:6543/db", "schemas": ["crm"]});
         let config = ConnectorConfig::parse_shape(ConnectorKind::Postgres, &given).unwrap();
         let stored = config.stored(&secrets, id);
-        assert!(!stored.to_string().contains("pw"), "{stored}");
+        // A password long enough that a random ciphertext never spells it
+        // ("pw" did, in about 1 run in 60).
+        assert!(!stored.to_string().contains("Hunter2-Secret"), "{stored}");
         assert_eq!(stored["url"], "postgres://u:***@h:6543/db");
         let read = ConnectorConfig::from_stored(ConnectorKind::Postgres, &stored).unwrap();
         let ConnectorConfig::Postgres(pg) = &read else {
             panic!("{read:?}");
         };
-        assert_eq!(pg.url(&secrets, id).unwrap(), "postgres://u:pw@h:6543/db");
+        assert_eq!(
+            pg.url(&secrets, id).unwrap(),
+            "postgres://u:Hunter2-Secret@h:6543/db"
+        );
         assert_eq!(pg.address(), "h:6543");
         assert!(
             pg.url(&secrets, other).is_err(),
@@ -413,6 +418,9 @@ mod tests {
         let ConnectorConfig::Postgres(pg) = &legacy else {
             panic!("{legacy:?}");
         };
-        assert_eq!(pg.url(&secrets, id).unwrap(), "postgres://u:pw@h:6543/db");
+        assert_eq!(
+            pg.url(&secrets, id).unwrap(),
+            "postgres://u:Hunter2-Secret@h:6543/db"
+        );
     }
 }
