@@ -22,6 +22,7 @@ use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder};
 use tokenizers::Tokenizer;
 
 use super::EmbedError;
+use super::local::TokenBatch;
 
 /// How the encoder is fine-tuned. The defaults were picked on CLINC150's
 /// held-out `train` rows (10 examples for each of 150 intents).
@@ -199,23 +200,9 @@ fn encode(
     texts: Vec<&str>,
     device: &Device,
 ) -> Result<(Tensor, Tensor), EmbedError> {
-    let encodings = tokenizer
-        .encode_batch_fast(texts, true)
-        .map_err(train_error)?;
-    let rows = encodings.len();
-    let columns = encodings.first().map_or(0, |e| e.len());
-    let mut ids = Vec::with_capacity(rows * columns);
-    let mut mask = Vec::with_capacity(rows * columns);
-    for encoding in &encodings {
-        if encoding.len() != columns {
-            return Err(train_error("tokenizer did not pad the batch evenly"));
-        }
-        ids.extend_from_slice(encoding.get_ids());
-        mask.extend_from_slice(encoding.get_attention_mask());
-    }
-    let ids = Tensor::from_vec(ids, (rows, columns), device).map_err(train_error)?;
-    let mask = Tensor::from_vec(mask, (rows, columns), device).map_err(train_error)?;
-    Ok((ids, mask))
+    // Single texts: every token type is 0, as the training forward pass assumes.
+    let batch = TokenBatch::encode(tokenizer, texts, device).map_err(train_error)?;
+    Ok((batch.ids, batch.mask))
 }
 
 fn unit_rows(x: &Tensor) -> candle_core::Result<Tensor> {

@@ -406,27 +406,11 @@ impl Model {
     }
 
     fn embed_batch(&self, texts: Vec<&str>) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let encodings = self
-            .tokenizer
-            .encode_batch_fast(texts, true)
-            .map_err(compute_error)?;
-        let rows = encodings.len();
-        let columns = encodings.first().map_or(0, |e| e.len());
-        let mut ids = Vec::with_capacity(rows * columns);
-        let mut type_ids = Vec::with_capacity(rows * columns);
-        let mut mask = Vec::with_capacity(rows * columns);
-        for encoding in &encodings {
-            if encoding.len() != columns {
-                return Err(compute_error("tokenizer did not pad the batch evenly"));
-            }
-            ids.extend_from_slice(encoding.get_ids());
-            type_ids.extend_from_slice(encoding.get_type_ids());
-            mask.extend_from_slice(encoding.get_attention_mask());
-        }
-        let shape = (rows, columns);
-        let ids = Tensor::from_vec(ids, shape, &self.device).map_err(compute_error)?;
-        let type_ids = Tensor::from_vec(type_ids, shape, &self.device).map_err(compute_error)?;
-        let mask = Tensor::from_vec(mask, shape, &self.device).map_err(compute_error)?;
+        let TokenBatch {
+            ids,
+            type_ids,
+            mask,
+        } = TokenBatch::encode(&self.tokenizer, texts, &self.device).map_err(compute_error)?;
 
         let pooled = (|| {
             let hidden = self.bert.forward(&ids, &type_ids, Some(&mask))?; // (rows, columns, 384)
@@ -444,6 +428,48 @@ impl Model {
         })()
         .map_err(compute_error)?;
         Ok(pooled)
+    }
+}
+
+/// A batch of texts as the model reads them: token ids, token type ids and
+/// attention mask, each (texts, longest text) with padding.
+pub(super) struct TokenBatch {
+    pub(super) ids: Tensor,
+    pub(super) type_ids: Tensor,
+    pub(super) mask: Tensor,
+}
+
+impl TokenBatch {
+    /// Tokenises `texts` with `tokenizer`, which must pad every batch to its longest.
+    pub(super) fn encode(
+        tokenizer: &Tokenizer,
+        texts: Vec<&str>,
+        device: &Device,
+    ) -> Result<TokenBatch, String> {
+        let encodings = tokenizer
+            .encode_batch_fast(texts, true)
+            .map_err(|e| e.to_string())?;
+        let rows = encodings.len();
+        let columns = encodings.first().map_or(0, |e| e.len());
+        let mut ids = Vec::with_capacity(rows * columns);
+        let mut type_ids = Vec::with_capacity(rows * columns);
+        let mut mask = Vec::with_capacity(rows * columns);
+        for encoding in &encodings {
+            if encoding.len() != columns {
+                return Err("tokenizer did not pad the batch evenly".into());
+            }
+            ids.extend_from_slice(encoding.get_ids());
+            type_ids.extend_from_slice(encoding.get_type_ids());
+            mask.extend_from_slice(encoding.get_attention_mask());
+        }
+        let shape = (rows, columns);
+        let tensor =
+            |values: Vec<u32>| Tensor::from_vec(values, shape, device).map_err(|e| e.to_string());
+        Ok(TokenBatch {
+            ids: tensor(ids)?,
+            type_ids: tensor(type_ids)?,
+            mask: tensor(mask)?,
+        })
     }
 }
 
