@@ -10,9 +10,9 @@
 //! out-of-scope. An LLM tie-breaker can later be consulted on results whose
 //! `confidence` is low, choosing among `alternatives`.
 
-use knowledge::embed::{EmbedError, Embedded, Embedder};
+use knowledge::embed::{AdaptOptions, EmbedError, Embedded, Embedder, LabelledText};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use crate::context::{PreviousTurn, looks_like_follow_up};
@@ -171,6 +171,20 @@ impl Classifier {
     pub async fn builtin(embedder: Arc<dyn Embedder>) -> Result<Classifier, ClassifyError> {
         let definitions = PersonaSet::builtin()?;
         Classifier::new(embedder, definitions, ClassifierConfig::default()).await
+    }
+
+    /// A classifier whose encoder is first fine-tuned on the exemplars of
+    /// `definitions` (see [`adaptation_examples`]). Training blocks a thread
+    /// for as long as it takes; the embedder must run here.
+    pub async fn adapted(
+        embedder: Arc<dyn Embedder>,
+        definitions: PersonaSet,
+        config: ClassifierConfig,
+        options: &AdaptOptions,
+    ) -> Result<Classifier, ClassifyError> {
+        let examples = adaptation_examples(&definitions);
+        let tuned = embedder.adapt(&examples, options).await?;
+        Classifier::new(tuned, definitions, config).await
     }
 
     /// Embeds every exemplar of `definitions` (about a second with the local model).
@@ -378,10 +392,73 @@ impl Classifier {
     }
 }
 
+/// The exemplars of `definitions` labelled for adapting the encoder: a label
+/// per (persona, business intent) pair, as the persona index groups them, and
+/// one per other intent, so that training separates who asks as well as what
+/// they ask for. Labels are numbered densely in that order.
+pub fn adaptation_examples(definitions: &PersonaSet) -> Vec<LabelledText> {
+    let fine_label = |e: &Exemplar| {
+        if e.intent.is_domain() {
+            persona_label(e.persona, Some(e.intent))
+        } else {
+            Persona::ALL.len() * SLOTS + e.intent.index()
+        }
+    };
+    let used: BTreeMap<usize, usize> = definitions
+        .exemplars()
+        .map(fine_label)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .enumerate()
+        .map(|(dense, label)| (label, dense))
+        .collect();
+    definitions
+        .exemplars()
+        .map(|e| (e.text.clone(), used[&fine_label(e)]))
+        .collect()
+}
+
 /// `text` cut to at most [`MAX_TEXT_CHARS`] characters, on a character boundary.
 fn clip(text: &str) -> &str {
     match text.char_indices().nth(MAX_TEXT_CHARS) {
         Some((end, _)) => &text[..end],
         None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn adaptation_labels_separate_persona_and_intent_and_are_dense() {
+        let definitions = PersonaSet::builtin().unwrap();
+        let examples = adaptation_examples(&definitions);
+        let exemplars: Vec<&Exemplar> = definitions.exemplars().collect();
+        assert_eq!(examples.len(), exemplars.len());
+
+        let mut label_of: HashMap<(Persona, Intent), usize> = HashMap::new();
+        for (e, (text, label)) in exemplars.iter().zip(&examples) {
+            assert_eq!(&e.text, text);
+            let key = if e.intent.is_domain() {
+                (e.persona, e.intent)
+            } else {
+                // Greetings and off-topic text are nobody's domain: one label
+                // for all personas.
+                (Persona::ALL[0], e.intent)
+            };
+            assert_eq!(*label_of.entry(key).or_insert(*label), *label, "{text}");
+        }
+        let mut labels: Vec<usize> = label_of.values().copied().collect();
+        labels.sort_unstable();
+        let distinct = labels.len();
+        labels.dedup();
+        assert_eq!(labels.len(), distinct, "two groups share a label");
+        assert_eq!(
+            labels,
+            (0..distinct).collect::<Vec<_>>(),
+            "labels have gaps"
+        );
     }
 }

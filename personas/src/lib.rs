@@ -20,7 +20,7 @@ pub mod types;
 
 pub use classifier::{
     Alternative, Classification, Classifier, ClassifierConfig, ClassifyError, ClassifyInput,
-    MAX_TEXT_CHARS, TenantExemplars,
+    MAX_TEXT_CHARS, TenantExemplars, adaptation_examples,
 };
 pub use context::PreviousTurn;
 pub use definition::{DefinitionError, PersonaDefinition, PersonaSet, TOOL_NAMES};

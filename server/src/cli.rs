@@ -152,7 +152,13 @@ pub enum EvalCommand {
         target_oos_recall: f64,
     },
     /// Persona and intent accuracy on a labelled JSONL file (`text`, `persona`, `intent`).
-    Personas { file: PathBuf },
+    Personas {
+        file: PathBuf,
+        /// Fine-tune the encoder on the persona files' exemplars first, with
+        /// this many passes (needs the local embedder).
+        #[arg(long)]
+        adapt_epochs: Option<usize>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

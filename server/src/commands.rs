@@ -153,9 +153,21 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             crate::classify_cli::eval_intents(service.embedder().as_ref(), &clinc, &options).await
         }
-        Command::Eval(EvalCommand::Personas { file }) => {
+        Command::Eval(EvalCommand::Personas { file, adapt_epochs }) => {
             let service = crate::knowledge::KnowledgeService::from_settings(&settings)?;
-            let classifier = personas::Classifier::builtin(Arc::clone(service.embedder())).await?;
+            let embedder = Arc::clone(service.embedder());
+            let classifier = match adapt_epochs {
+                None => personas::Classifier::builtin(embedder).await?,
+                Some(epochs) => {
+                    let options = knowledge::embed::AdaptOptions {
+                        epochs,
+                        ..Default::default()
+                    };
+                    let definitions = personas::PersonaSet::builtin()?;
+                    let config = personas::ClassifierConfig::default();
+                    personas::Classifier::adapted(embedder, definitions, config, &options).await?
+                }
+            };
             crate::classify_cli::eval_personas(&classifier, &file).await
         }
         Command::Mappings(command) => mappings(&settings, command).await,

@@ -1,6 +1,7 @@
 //! The local embedder: sentence-transformers all-MiniLM-L6-v2 run on the CPU with
 //! candle's BERT, mean-pooled and L2-normalised like sentence-transformers does.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -103,8 +104,10 @@ impl LocalEmbedder {
         let weights_path = model_dir.join("model.safetensors");
         let weights = std::fs::read(&weights_path).map_err(|e| load_error(&weights_path, e))?;
         let device = Device::Cpu;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DTYPE, &device)
+        let weights = adapt::read_weights(&weights, &device)
+            .and_then(inference_layout)
             .map_err(|e| load_error(&weights_path, e))?;
+        let vb = VarBuilder::from_tensors(weights, DTYPE, &device);
         let bert = BertModel::load(vb, &config).map_err(|e| load_error(&weights_path, e))?;
         Self::start(Model {
             model_id: MODEL_ID.to_owned(),
@@ -137,6 +140,7 @@ impl LocalEmbedder {
             examples,
             options,
         )?;
+        let tuned = inference_layout(tuned).map_err(compute_error)?;
         let vb = adapt::var_builder(tuned, &model.device);
         let bert = BertModel::load(vb, &model.config).map_err(compute_error)?;
         Self::start(Model {
@@ -226,6 +230,29 @@ impl Embedder for LocalEmbedder {
             Ok(Arc::new(adapted) as Arc<dyn Embedder>)
         })
     }
+}
+
+/// `weights` laid out for fast inference: every dense layer's matrix, stored
+/// `(out, in)` as checkpoints keep it, is stored transposed underneath while
+/// keeping its `(out, in)` shape. A linear layer multiplies by the matrix's
+/// transpose, which is then contiguous: the matrix product reads it row by row
+/// instead of gathering a column with every step. For a short query, where
+/// reading the weights is most of the work, this roughly halves the time.
+fn inference_layout(
+    weights: HashMap<String, Tensor>,
+) -> candle_core::Result<HashMap<String, Tensor>> {
+    weights
+        .into_iter()
+        .map(|(name, tensor)| {
+            let dense = tensor.rank() == 2 && !name.contains("embeddings");
+            let tensor = if dense {
+                tensor.t()?.contiguous()?.t()?
+            } else {
+                tensor
+            };
+            Ok((name, tensor))
+        })
+        .collect()
 }
 
 /// The work waiting for the embedding threads.
@@ -510,6 +537,36 @@ mod tests {
             .embed(&strings(texts))
             .await
             .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn inference_layout_keeps_every_value_and_makes_dense_transposes_contiguous() {
+        let device = Device::Cpu;
+        let dense = Tensor::arange(0f32, 6.0, &device)
+            .and_then(|t| t.reshape((2, 3)))
+            .unwrap();
+        let table = dense.clone();
+        let weights = HashMap::from([
+            (
+                "encoder.layer.0.intermediate.dense.weight".to_owned(),
+                dense.clone(),
+            ),
+            (
+                "embeddings.word_embeddings.weight".to_owned(),
+                table.clone(),
+            ),
+        ]);
+        let laid_out = inference_layout(weights).unwrap();
+        let values = |t: &Tensor| t.to_vec2::<f32>().unwrap();
+
+        let relaid = &laid_out["encoder.layer.0.intermediate.dense.weight"];
+        assert_eq!(relaid.dims(), &[2, 3]);
+        assert_eq!(values(relaid), values(&dense));
+        assert!(!relaid.is_contiguous() && relaid.t().unwrap().is_contiguous());
+
+        let untouched = &laid_out["embeddings.word_embeddings.weight"];
+        assert!(untouched.is_contiguous());
+        assert_eq!(values(untouched), values(&table));
     }
 
     #[tokio::test]
