@@ -167,18 +167,31 @@ impl LocalEmbedder {
             workers,
             ..Queue::default()
         });
+        // Each worker runs inside a rayon pool of its own, sized like candle's
+        // matrix products (`RAYON_NUM_THREADS`; 1 in the project's scripts).
+        // candle runs softmax and layer norm with rayon: in the global pool
+        // every one of those (19 a pass) was handed to another thread and
+        // waited for, and both workers queued for the same pool threads.
+        let threads_per_pass = candle_core::utils::get_num_threads();
+        let mut pools = Vec::with_capacity(workers);
         for n in 0..workers {
             let (model, queue) = (Arc::clone(&inner), Arc::clone(&queue));
-            std::thread::Builder::new()
-                .name(format!("aos-embed-{n}"))
-                .spawn(move || model.serve(&queue))
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads_per_pass)
+                .thread_name(move |i| format!("aos-embed-{n}-{i}"))
+                .build()
                 .map_err(|e| {
                     load_error(&model_dir, format!("cannot start an embedding thread: {e}"))
                 })?;
+            pool.spawn(move || model.serve(&queue));
+            pools.push(pool);
         }
         Ok(Self {
             inner,
-            queue: Arc::new(QueueHandle(queue)),
+            queue: Arc::new(QueueHandle {
+                queue,
+                _pools: pools,
+            }),
         })
     }
 
@@ -203,7 +216,7 @@ impl Embedder for LocalEmbedder {
                 return Ok(Vec::new());
             }
             let (reply, answer) = tokio::sync::oneshot::channel();
-            self.queue.0.push(Job::new(texts.to_vec(), reply));
+            self.queue.queue.push(Job::new(texts.to_vec(), reply));
             answer
                 .await
                 .map_err(|_| EmbedError::Permanent("the embedding threads have stopped".into()))?
@@ -274,12 +287,16 @@ struct QueueState {
 }
 
 /// Closes the queue when the last embedder clone is dropped.
-struct QueueHandle(Arc<Queue>);
+struct QueueHandle {
+    queue: Arc<Queue>,
+    /// The workers' pools, released once the queue is closed and the workers return.
+    _pools: Vec<rayon::ThreadPool>,
+}
 
 impl Drop for QueueHandle {
     fn drop(&mut self) {
-        self.0.lock().closed = true;
-        self.0.changed.notify_all();
+        self.queue.lock().closed = true;
+        self.queue.changed.notify_all();
     }
 }
 
