@@ -167,11 +167,11 @@ impl LocalEmbedder {
             workers,
             ..Queue::default()
         });
-        // Each worker runs inside a rayon pool of its own, sized like candle's
-        // matrix products (`RAYON_NUM_THREADS`; 1 in the project's scripts).
-        // candle runs softmax and layer norm with rayon: in the global pool
-        // every one of those (19 a pass) was handed to another thread and
-        // waited for, and both workers queued for the same pool threads.
+        // Each worker runs inside a rayon pool of its own, as wide as candle
+        // splits its matrix products (`RAYON_NUM_THREADS`, one thread per core
+        // unless set). candle runs softmax and layer norm with rayon too: in
+        // the global pool every one of those (19 a pass) was handed to another
+        // thread and waited for, and both workers queued for the same threads.
         let threads_per_pass = candle_core::utils::get_num_threads();
         let mut pools = Vec::with_capacity(workers);
         for n in 0..workers {
