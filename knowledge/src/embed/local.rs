@@ -249,8 +249,8 @@ impl Embedder for LocalEmbedder {
 /// `(out, in)` as checkpoints keep it, is stored transposed underneath while
 /// keeping its `(out, in)` shape. A linear layer multiplies by the matrix's
 /// transpose, which is then contiguous: the matrix product reads it row by row
-/// instead of gathering a column with every step. For a short query, where
-/// reading the weights is most of the work, this roughly halves the time.
+/// instead of gathering a column with every step. Together with gemm's AVX-512
+/// kernels this took a short query from 15 to 9 ms (README, "Dense weights").
 fn inference_layout(
     weights: HashMap<String, Tensor>,
 ) -> candle_core::Result<HashMap<String, Tensor>> {
