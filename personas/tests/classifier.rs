@@ -3,12 +3,12 @@
 //! Needs all-MiniLM-L6-v2 in `AOS_MODEL_DIR` (see `scripts/fetch-model.sh`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use knowledge::embed::LocalEmbedder;
+mod common;
+
 use personas::{
     Classification, Classifier, ClassifyError, ClassifyInput, Exemplar, Intent, Persona,
     PreviousTurn, TenantExemplars,
 };
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -18,15 +18,7 @@ static CLASSIFIER: OnceCell<Classifier> = OnceCell::const_new();
 async fn classifier() -> &'static Classifier {
     CLASSIFIER
         .get_or_init(|| async {
-            let dir = std::env::var_os("AOS_MODEL_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("/var/cache/aos/models/all-MiniLM-L6-v2"));
-            assert!(
-                dir.join("model.safetensors").is_file(),
-                "embedding model not found in {}: run scripts/fetch-model.sh and set AOS_MODEL_DIR",
-                dir.display()
-            );
-            let embedder = LocalEmbedder::load(&dir).expect("model loads");
+            let embedder = common::local_embedder();
             Classifier::builtin(Arc::new(embedder))
                 .await
                 .expect("classifier builds")
@@ -244,10 +236,7 @@ async fn bad_input_gives_a_result_or_a_clear_error() {
 #[tokio::test]
 async fn a_given_embedding_is_used_only_if_the_classifiers_model_made_it() {
     use knowledge::embed::{Embedded, Embedder};
-    let dir = std::env::var_os("AOS_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/var/cache/aos/models/all-MiniLM-L6-v2"));
-    let embedder = LocalEmbedder::load(&dir).expect("model loads");
+    let embedder = common::local_embedder();
     let model = embedder.model_id().to_owned();
     let text = "Which of our data connectors failed last night?";
     let other = "What will the weather be like in Paris tomorrow?";

@@ -3,9 +3,10 @@
 //! in `AOS_MODEL_DIR` (see `scripts/fetch-model.sh`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use knowledge::embed::{AdaptOptions, LocalEmbedder};
+mod common;
+
+use knowledge::embed::AdaptOptions;
 use personas::eval::clinc::{ClincData, EvalOptions, evaluate};
-use std::path::PathBuf;
 
 fn rows(rows: &[(&str, &str)]) -> Vec<(String, String)> {
     rows.iter()
@@ -54,10 +55,7 @@ fn data() -> ClincData {
 
 #[tokio::test]
 async fn the_fine_tuned_encoder_is_scored_on_val_with_its_operating_points() {
-    let dir = std::env::var_os("AOS_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/var/cache/aos/models/all-MiniLM-L6-v2"));
-    let embedder = LocalEmbedder::load(&dir).expect("model loads");
+    let embedder = common::local_embedder();
     let adapt = AdaptOptions {
         epochs: 2,
         batch_size: 3,
