@@ -12,7 +12,7 @@
 
 use knowledge::embed::{AdaptOptions, EmbedError, Embedded, Embedder, LabelledText};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use crate::context::{PreviousTurn, looks_like_follow_up};
@@ -407,7 +407,7 @@ pub fn adaptation_examples(definitions: &PersonaSet) -> Vec<LabelledText> {
     let used: BTreeMap<usize, usize> = definitions
         .exemplars()
         .map(fine_label)
-        .collect::<std::collections::BTreeSet<_>>()
+        .collect::<BTreeSet<_>>()
         .into_iter()
         .enumerate()
         .map(|(dense, label)| (label, dense))
